@@ -1,0 +1,1 @@
+"""govqa answering side: settings, retrieval, chain, answerers, CLI and UI."""

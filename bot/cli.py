@@ -1,0 +1,222 @@
+"""`govqa` command line: ingest, ask, docs, remove, indicators, eval, chat, bench."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(index_dir=getattr(args, "index", None))
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False))
+
+
+def _progress_bar(total_label: str):
+    """A tqdm bar on a terminal, nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=1000, desc=total_label, unit="‰", file=sys.stderr, leave=True)
+
+    def update(fraction: float, message: str) -> None:
+        bar.n = int(fraction * 1000)
+        bar.set_postfix_str(message[:40], refresh=True)
+
+    return update, bar.close
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import Overrides, ingest_paths
+    from ingest.store import open_store
+
+    settings = _settings(args)
+    store = open_store(settings)
+    progress, close = _progress_bar("ingest")
+    report = ingest_paths(
+        [Path(p) for p in args.paths], store,
+        Overrides(region=args.region, year=args.year, kind=args.kind),
+        settings.chunk_min, settings.chunk_max, settings.chunk_overlap, settings.embed_batch,
+        settings.max_file_mb * 1024 * 1024, progress,
+    )
+    close()
+    if args.json:
+        _print_json(report.model_dump())
+    else:
+        print(f"added {report.added}, skipped {report.skipped}, failed {len(report.failed)}, "
+              f"chunks {report.chunks}, indicators {report.indicators}")
+        for failure in report.failed:
+            print(f"  error: {failure.path}: {failure.error}", file=sys.stderr)
+    return 2 if report.failed else 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from ingest.store import open_store
+
+    docs = open_store(_settings(args), with_embedder=False).list_docs()
+    if args.json:
+        _print_json([d.model_dump() for d in docs])
+    else:
+        for d in docs:
+            print(f"{d.doc}\t{d.region}\t{d.level}\t{d.year}\t{d.kind}\tchars={d.chars}\tchunks={d.chunks}"
+                  f"\tmasked={d.masked_chunks}")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from ingest.store import open_store
+
+    removed = open_store(_settings(args), with_embedder=False).remove_document(args.doc)
+    if not removed:
+        print(f"not in the index: {args.doc}", file=sys.stderr)
+        return 1
+    print(f"removed {args.doc}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from bot.service import QAService
+
+    service = QAService(_settings(args))
+    if args.batch:
+        for line_no, line in enumerate(Path(args.batch).read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                answer = service.ask(item["question"], item.get("history") or [], args.region, args.year, args.kind)
+                answer.id = item.get("id")
+                _print_json(answer.to_json_dict())
+            except (ValueError, KeyError) as exc:
+                _print_json({"id": None, "line": line_no, "error": f"bad input line: {exc}"})
+            sys.stdout.flush()
+        return 0
+    if not args.question:
+        print("give a question, or --batch FILE", file=sys.stderr)
+        return 2
+    answer = service.ask(args.question, [], args.region, args.year, args.kind)
+    if args.json:
+        _print_json(answer.to_json_dict())
+    else:
+        print(answer.answer)
+        if answer.citations:
+            print("\n来源：")
+            for c in answer.citations:
+                print(f"[{c.n}] {c.doc}（{c.region} {c.year or ''} {c.section}）：{c.quote}")
+    return 0
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from ingest.store import open_store
+
+    rows = open_store(_settings(args), with_embedder=False).indicators(args.region, args.year, args.status)
+    if args.json:
+        _print_json([r.model_dump() for r in rows])
+    elif args.csv:
+        fields = list(rows[0].model_dump().keys()) if rows else ["name"]
+        writer = csv.DictWriter(sys.stdout, fieldnames=fields)
+        writer.writeheader()
+        for r in rows:
+            writer.writerow(r.model_dump())
+    else:
+        for r in rows:
+            value = "***(隐去)" if r.masked else (f"{r.value:g}{r.unit}" if r.value is not None else "")
+            print(f"{r.region}\t{r.year}\t{r.name}\t{value}\t{r.target_text}\t{r.status}\t{r.doc}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.run import run_eval_cli
+
+    return run_eval_cli(args, _settings(args))
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.ui import launch
+
+    launch(_settings(args), host=args.host, port=args.port)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="govqa", description="Q&A with citations over government reports")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def with_index(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--index", help="index directory (default GOVQA_INDEX_DIR or ./.govqa)")
+        return p
+
+    p = with_index(sub.add_parser("ingest", help="add reports (files or folders)"))
+    p.add_argument("paths", nargs="+")
+    p.add_argument("--region")
+    p.add_argument("--year", type=int)
+    p.add_argument("--kind", choices=["政府工作报告", "工作总结", "目标完成情况通报", "other"])
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ingest)
+
+    p = with_index(sub.add_parser("ask", help="answer one question (or a batch)"))
+    p.add_argument("question", nargs="?")
+    p.add_argument("--batch", help="JSONL with id, question, history")
+    p.add_argument("--region")
+    p.add_argument("--year", type=int)
+    p.add_argument("--kind")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ask)
+
+    p = with_index(sub.add_parser("docs", help="list indexed documents"))
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_docs)
+
+    p = with_index(sub.add_parser("remove", help="delete one document everywhere"))
+    p.add_argument("doc")
+    p.set_defaults(func=cmd_remove)
+
+    p = with_index(sub.add_parser("indicators", help="list extracted indicator records"))
+    p.add_argument("--region")
+    p.add_argument("--year", type=int)
+    p.add_argument("--status", choices=["met", "exceeded", "not_met", "unknown"])
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    p.set_defaults(func=cmd_indicators)
+
+    p = with_index(sub.add_parser("eval", help="run an eval set"))
+    p.add_argument("set")
+    p.add_argument("--out", default="eval-out")
+    p.add_argument("--baseline", choices=["naive"])
+    p.add_argument("--docs", help="folder of the reports the set refers to (default data/samples)")
+    p.add_argument("--limit", type=int)
+    p.set_defaults(func=cmd_eval)
+
+    p = with_index(sub.add_parser("chat", help="start the Gradio chat UI"))
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.set_defaults(func=cmd_chat)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    from ingest.store import IndexError_
+
+    try:
+        return int(args.func(args) or 0)
+    except IndexError_ as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

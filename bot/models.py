@@ -1,0 +1,66 @@
+"""Pydantic models at the answering seams."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Route = Literal["lookup", "status", "compare", "list", "summary"]
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str
+
+
+class Passage(BaseModel):
+    """A retrieved chunk with its fused score."""
+
+    chunk_id: str
+    doc: str
+    text: str
+    section: str = ""
+    region: str = ""
+    year: int | None = None
+    kind: str = ""
+    masked: bool = False
+    score: float = 0.0
+    dense_rank: int | None = None
+    lexical_rank: int | None = None
+
+
+class Citation(BaseModel):
+    n: int
+    doc: str
+    region: str = ""
+    year: int | None = None
+    section: str = ""
+    chunk_id: str
+    quote: str
+
+
+class Verification(BaseModel):
+    checked: int = 0
+    unsupported: list[str] = Field(default_factory=list)
+    bad_citations: list[int] = Field(default_factory=list)
+
+
+class Answer(BaseModel):
+    id: str | None = None
+    question: str
+    answer: str
+    citations: list[Citation] = Field(default_factory=list)
+    abstained: bool = False
+    route: Route = "lookup"
+    llm: str = "extractive"
+    timings_ms: dict[str, float] = Field(default_factory=dict)
+    verification: Verification = Field(default_factory=Verification)
+    condensed_question: str | None = None
+    table: list[dict[str, str]] | None = None
+
+    def to_json_dict(self) -> dict:
+        data = self.model_dump(exclude_none=True)
+        if self.id is None:
+            data.pop("id", None)
+        return data

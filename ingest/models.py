@@ -1,0 +1,103 @@
+"""Pydantic models at the ingestion seams."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Level = Literal["省", "市", "县", "区", "镇", "乡", "街道", ""]
+Kind = Literal["政府工作报告", "工作总结", "目标完成情况通报", "other"]
+Status = Literal["exceeded", "met", "not_met", "unknown"]
+
+
+class RawDoc(BaseModel):
+    """A file as loaded: its name, raw text and a content hash."""
+
+    path: str
+    doc: str  # file name, the document's identity in the index
+    text: str
+    sha256: str
+    fmt: str
+
+
+class DocMeta(BaseModel):
+    doc: str
+    region: str = ""
+    level: str = ""
+    year: int | None = None
+    kind: str = "other"
+    title: str = ""
+
+
+class Chunk(BaseModel):
+    id: str  # "<doc hash prefix>-<ordinal>"
+    doc: str
+    ordinal: int
+    text: str
+    section: str = ""
+    region: str = ""
+    level: str = ""
+    year: int | None = None
+    year_from: int = 0
+    year_to: int = 9999
+    kind: str = "other"
+    masked: bool = False
+
+    def chroma_metadata(self) -> dict[str, str | int | bool]:
+        return {
+            "doc": self.doc,
+            "ordinal": self.ordinal,
+            "section": self.section,
+            "region": self.region,
+            "level": self.level,
+            "year": self.year or 0,
+            "year_from": self.year_from,
+            "year_to": self.year_to,
+            "kind": self.kind,
+            "masked": self.masked,
+        }
+
+
+class Indicator(BaseModel):
+    region: str = ""
+    year: int | None = None
+    name: str
+    name_raw: str
+    value: float | None = None
+    unit: str = ""
+    growth_pct: float | None = None
+    target_text: str = ""
+    target_value: float | None = None
+    completion_pct: float | None = None
+    status: Status = "unknown"
+    rank_text: str = ""
+    masked: bool = False
+    doc: str
+    chunk_id: str
+    quote: str
+
+
+class FileError(BaseModel):
+    path: str
+    error: str
+
+
+class IngestReport(BaseModel):
+    added: int = 0
+    skipped: int = 0
+    failed: list[FileError] = Field(default_factory=list)
+    chunks: int = 0
+    indicators: int = 0
+
+
+class DocInfo(BaseModel):
+    doc: str
+    region: str
+    level: str
+    year: int | None
+    kind: str
+    chars: int
+    chunks: int
+    masked_chunks: int
+    sha256: str

@@ -1,0 +1,409 @@
+"""The index directory: SQLite manifest (source of truth) + Chroma (dense) + bm25s (lexical).
+
+Crash safety: a document's chunks, embeddings and indicators are committed to SQLite in one
+transaction with state 'pending' before Chroma is touched; only after the Chroma upsert returns
+is the state set to 'complete'. Opening an index finishes whatever a killed process left:
+pending documents are (re)written to Chroma from their stored embeddings, 'removing' ones are
+deleted. Chroma and the lexical index are therefore derived state and can always be rebuilt.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+
+from ingest.lexical import LexicalIndex, add_words
+from ingest.models import Chunk, DocInfo, DocMeta, Indicator
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+    doc TEXT PRIMARY KEY, sha256 TEXT NOT NULL, state TEXT NOT NULL,
+    region TEXT, level TEXT, year INTEGER, kind TEXT, title TEXT,
+    chars INTEGER, path TEXT, added_at REAL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id TEXT PRIMARY KEY, doc TEXT NOT NULL, ordinal INTEGER, text TEXT NOT NULL, section TEXT,
+    region TEXT, level TEXT, year INTEGER, year_from INTEGER, year_to INTEGER, kind TEXT,
+    masked INTEGER, tokens TEXT, embedding BLOB
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc);
+CREATE TABLE IF NOT EXISTS indicators (
+    rowid INTEGER PRIMARY KEY, doc TEXT NOT NULL, chunk_id TEXT, region TEXT, year INTEGER,
+    name TEXT, status TEXT, record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS indicators_doc ON indicators(doc);
+"""
+CHUNK_COLUMNS = "id, doc, ordinal, text, section, region, level, year, year_from, year_to, kind, masked"
+
+
+class IndexError_(RuntimeError):
+    """An index that cannot be used as asked (wrong embedder, unreadable store)."""
+
+
+@dataclass
+class RowMeta:
+    """Per-row filter arrays aligned with the lexical index (for masks without SQL)."""
+
+    region: np.ndarray
+    year_from: np.ndarray
+    year_to: np.ndarray
+    kind: np.ndarray
+    doc: np.ndarray
+
+
+def _chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
+    (cid, doc, ordinal, text, section, region, level, year, year_from, year_to, kind, masked) = row
+    return Chunk(
+        id=cid, doc=doc, ordinal=ordinal, text=text, section=section or "", region=region or "",
+        level=level or "", year=year, year_from=year_from, year_to=year_to, kind=kind or "other",
+        masked=bool(masked),
+    )
+
+
+class IndexStore:
+    def __init__(
+        self,
+        index_dir: Path,
+        embedder_spec: str,
+        chroma_url: str | None = None,
+        collection: str = "govqa",
+        embedder_factory: Callable[[], object] | None = None,
+    ) -> None:
+        self.dir = Path(index_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.embedder_spec = embedder_spec
+        self.chroma_url = chroma_url
+        self.collection_name = collection
+        self._embedder_factory = embedder_factory
+        self._embedder = None
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.dir / "manifest.sqlite3", check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+        self._check_embedder()
+        self._collection = None
+        self._vectorstore = None
+        self._lexical: LexicalIndex | None = None
+        self._row_meta: RowMeta | None = None
+        self.recover()
+
+    # ---- embedder -------------------------------------------------------------------------
+    def _meta_get(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _meta_set(self, key: str, value: str) -> None:
+        self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def _check_embedder(self) -> None:
+        recorded = self._meta_get("embedder")
+        if recorded is None:
+            self._meta_set("embedder", self.embedder_spec)
+        elif recorded != self.embedder_spec:
+            raise IndexError_(
+                f"index {self.dir} was built with embedder '{recorded}', but GOVQA_EMBEDDER is "
+                f"'{self.embedder_spec}': use the same embedder, or another --index directory"
+            )
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            if self._embedder_factory is None:
+                raise IndexError_("no embedder configured for this store")
+            self._embedder = self._embedder_factory()
+            dim = self._meta_get("dim")
+            if dim is None:
+                self._meta_set("dim", str(self._embedder.dim))
+            elif int(dim) != self._embedder.dim:
+                raise IndexError_(f"index dimension {dim} != embedder dimension {self._embedder.dim}")
+        return self._embedder
+
+    @property
+    def generation(self) -> int:
+        return int(self._meta_get("generation") or 0)
+
+    def _bump_generation(self) -> None:
+        self._meta_set("generation", str(self.generation + 1))
+
+    # ---- chroma ---------------------------------------------------------------------------
+    def _chroma_client(self):
+        import chromadb
+        from chromadb.config import Settings as ChromaSettings
+
+        settings = ChromaSettings(anonymized_telemetry=False)
+        if self.chroma_url:
+            url = urlparse(self.chroma_url)
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=settings,
+            )
+        return chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=settings)
+
+    @property
+    def vectorstore(self):
+        """The langchain-chroma vector store over our collection (our embedder, cosine space)."""
+        if self._vectorstore is None:
+            from langchain_chroma import Chroma
+
+            self._vectorstore = Chroma(
+                client=self._chroma_client(),
+                collection_name=self.collection_name,
+                embedding_function=self._embedder if self._embedder is not None else None,
+                collection_metadata={"hnsw:space": "cosine"},
+            )
+            self._collection = self._vectorstore._collection
+        return self._vectorstore
+
+    @property
+    def collection(self):
+        if self._collection is None:
+            _ = self.vectorstore
+        return self._collection
+
+    def _chroma_upsert(self, chunks: list[Chunk], embeddings: np.ndarray, batch: int = 2000) -> None:
+        for start in range(0, len(chunks), batch):
+            part = chunks[start : start + batch]
+            self.collection.upsert(
+                ids=[c.id for c in part],
+                embeddings=embeddings[start : start + batch],
+                documents=[c.text for c in part],
+                metadatas=[c.chroma_metadata() for c in part],
+            )
+
+    def _chroma_delete_doc(self, doc: str) -> None:
+        self.collection.delete(where={"doc": doc})
+
+    # ---- recovery -------------------------------------------------------------------------
+    def recover(self) -> None:
+        """Finish what a killed process left: complete pending docs, finish removals."""
+        with self._lock:
+            states = self._db.execute("SELECT doc, state FROM docs WHERE state != 'complete'").fetchall()
+            if not states:
+                return
+            for doc, state in states:
+                if state == "removing":
+                    log.warning("finishing interrupted removal of %s", doc)
+                    self._chroma_delete_doc(doc)
+                    self._delete_rows(doc)
+                else:
+                    log.warning("completing interrupted ingest of %s", doc)
+                    chunks, vectors = self._stored_chunks_with_vectors(doc)
+                    self._chroma_delete_doc(doc)
+                    self._chroma_upsert(chunks, vectors)
+                    self._db.execute("UPDATE docs SET state='complete' WHERE doc=?", (doc,))
+            self._bump_generation()
+
+    def _stored_chunks_with_vectors(self, doc: str) -> tuple[list[Chunk], np.ndarray]:
+        rows = self._db.execute(
+            f"SELECT {CHUNK_COLUMNS}, embedding FROM chunks WHERE doc=? ORDER BY ordinal", (doc,)
+        ).fetchall()
+        chunks = [_chunk_from_row(r[:-1]) for r in rows]
+        vectors = np.stack([np.frombuffer(r[-1], dtype=np.float32) for r in rows]) if rows else np.zeros((0, 1))
+        return chunks, vectors
+
+    # ---- writes ---------------------------------------------------------------------------
+    @contextmanager
+    def _transaction(self):
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def doc_state(self, doc: str) -> tuple[str, str] | None:
+        row = self._db.execute("SELECT sha256, state FROM docs WHERE doc=?", (doc,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def add_document(
+        self,
+        meta: DocMeta,
+        sha256: str,
+        chars: int,
+        path: str,
+        chunks: list[Chunk],
+        token_lists: list[list[str]],
+        embeddings: np.ndarray,
+        indicators: Iterable[Indicator] = (),
+    ) -> None:
+        """Replace any older version of meta.doc with this one, crash-safely."""
+        if self.doc_state(meta.doc) is not None:
+            self.remove_document(meta.doc)
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO docs(doc, sha256, state, region, level, year, kind, title, chars, path, added_at)"
+                " VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (meta.doc, sha256, meta.region, meta.level, meta.year, meta.kind, meta.title, chars, path, time.time()),
+            )
+            self._db.executemany(
+                f"INSERT INTO chunks({CHUNK_COLUMNS}, tokens, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        c.id, c.doc, c.ordinal, c.text, c.section, c.region, c.level, c.year, c.year_from,
+                        c.year_to, c.kind, int(c.masked), " ".join(toks),
+                        np.asarray(vec, dtype=np.float32).tobytes(),
+                    )
+                    for c, toks, vec in zip(chunks, token_lists, embeddings, strict=True)
+                ],
+            )
+            self._db.executemany(
+                "INSERT INTO indicators(doc, chunk_id, region, year, name, status, record) VALUES (?,?,?,?,?,?,?)",
+                [(i.doc, i.chunk_id, i.region, i.year, i.name, i.status, i.model_dump_json()) for i in indicators],
+            )
+        with self._lock:
+            self._chroma_upsert(chunks, np.asarray(embeddings, dtype=np.float32))
+            with self._transaction():
+                self._db.execute("UPDATE docs SET state='complete' WHERE doc=?", (meta.doc,))
+                self._bump_generation()
+            self._lexical = None
+
+    def _delete_rows(self, doc: str) -> None:
+        with self._transaction():
+            self._db.execute("DELETE FROM chunks WHERE doc=?", (doc,))
+            self._db.execute("DELETE FROM indicators WHERE doc=?", (doc,))
+            self._db.execute("DELETE FROM docs WHERE doc=?", (doc,))
+            self._bump_generation()
+
+    def remove_document(self, doc: str) -> bool:
+        with self._lock:
+            if self.doc_state(doc) is None:
+                return False
+            self._db.execute("UPDATE docs SET state='removing' WHERE doc=?", (doc,))
+            self._chroma_delete_doc(doc)
+            self._delete_rows(doc)
+            self._lexical = None
+            return True
+
+    # ---- reads ----------------------------------------------------------------------------
+    def list_docs(self) -> list[DocInfo]:
+        rows = self._db.execute(
+            "SELECT d.doc, d.region, d.level, d.year, d.kind, d.chars, d.sha256,"
+            " COUNT(c.id), COALESCE(SUM(c.masked), 0)"
+            " FROM docs d LEFT JOIN chunks c ON c.doc = d.doc WHERE d.state='complete'"
+            " GROUP BY d.doc ORDER BY d.doc"
+        ).fetchall()
+        return [
+            DocInfo(doc=r[0], region=r[1] or "", level=r[2] or "", year=r[3], kind=r[4] or "other",
+                    chars=r[5] or 0, sha256=r[6], chunks=r[7], masked_chunks=r[8])
+            for r in rows
+        ]
+
+    def chunks_by_ids(self, ids: list[str]) -> dict[str, Chunk]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            rows = self._db.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id IN ({marks})", ids).fetchall()
+        return {r[0]: _chunk_from_row(r) for r in rows}
+
+    def chunks_of(self, doc: str) -> list[Chunk]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc=? ORDER BY ordinal", (doc,)
+            ).fetchall()
+        return [_chunk_from_row(r) for r in rows]
+
+    def all_chunks(self) -> list[Chunk]:
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE EXISTS"
+                " (SELECT 1 FROM docs d WHERE d.doc=c.doc AND d.state='complete') ORDER BY doc, ordinal"
+            ).fetchall()
+        return [_chunk_from_row(r) for r in rows]
+
+    def regions(self) -> list[str]:
+        rows = self._db.execute("SELECT DISTINCT region FROM docs WHERE state='complete' AND region != ''")
+        return sorted(r[0] for r in rows)
+
+    def years(self) -> list[int]:
+        rows = self._db.execute("SELECT DISTINCT year FROM docs WHERE state='complete' AND year IS NOT NULL")
+        return sorted(r[0] for r in rows)
+
+    def kinds(self) -> list[str]:
+        return sorted(r[0] for r in self._db.execute("SELECT DISTINCT kind FROM docs WHERE state='complete'"))
+
+    def chunk_count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def indicators(self, region: str | None = None, year: int | None = None, status: str | None = None) -> list[Indicator]:
+        sql = "SELECT i.record FROM indicators i JOIN docs d ON d.doc=i.doc WHERE d.state='complete'"
+        args: list[object] = []
+        for column, value in (("i.region", region), ("i.year", year), ("i.status", status)):
+            if value not in (None, ""):
+                sql += f" AND {column}=?"
+                args.append(value)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY i.doc, i.rowid", args).fetchall()
+        return [Indicator.model_validate_json(r[0]) for r in rows]
+
+    # ---- lexical --------------------------------------------------------------------------
+    def lexical(self) -> tuple[LexicalIndex, RowMeta]:
+        """The bm25s index (cached on disk per generation) and its per-row filter arrays."""
+        with self._lock:
+            if self._lexical is not None and self._row_meta is not None:
+                return self._lexical, self._row_meta
+            generation = self.generation
+            rows = self._db.execute(
+                "SELECT c.id, c.region, c.year_from, c.year_to, c.kind, c.doc, c.tokens FROM chunks c"
+                " JOIN docs d ON d.doc=c.doc WHERE d.state='complete' ORDER BY c.doc, c.ordinal"
+            ).fetchall()
+            ids = [r[0] for r in rows]
+            cached = LexicalIndex.load(self.dir / "bm25", generation)
+            if cached is None or cached.ids != ids:
+                cached = LexicalIndex.build(ids, [r[6].split(" ") if r[6] else [] for r in rows])
+                try:
+                    cached.save(self.dir / "bm25", generation)
+                except OSError as exc:
+                    log.warning("could not cache lexical index: %s", exc)
+            self._row_meta = RowMeta(
+                region=np.array([r[1] or "" for r in rows], dtype=object),
+                year_from=np.array([r[2] for r in rows], dtype=np.int32),
+                year_to=np.array([r[3] for r in rows], dtype=np.int32),
+                kind=np.array([r[4] or "" for r in rows], dtype=object),
+                doc=np.array([r[5] for r in rows], dtype=object),
+            )
+            add_words(self.regions())
+            self._lexical = cached
+            return cached, self._row_meta
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def open_store(settings, with_embedder: bool = True) -> IndexStore:
+    """The store for a Settings object; the embedder is created lazily on first use."""
+    from ingest.embed import make_embedder
+
+    def factory():
+        return make_embedder(settings.embedder, settings.embed_base_url, settings.embed_api_key, settings.embed_batch)
+
+    return IndexStore(
+        settings.index_dir,
+        settings.embedder,
+        chroma_url=settings.chroma_url,
+        collection=settings.collection,
+        embedder_factory=factory if with_embedder else None,
+    )
+
+
+def dump_json(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False)
