@@ -8,9 +8,8 @@ from ingest.models import DocMeta
 
 _REGION_SUFFIXES = "省|自治区|市|自治州|州|盟|县|区|旗|镇|乡|街道"
 # "云阳县人民政府", "冠县政府", "某镇政府", "XX县人民政府"
-_REGION_BEFORE_GOV = re.compile(
-    rf"([\u4e00-\u9fffXx*]{{1,8}}?(?:{_REGION_SUFFIXES}))(?:人民)?政府"
-)
+_NAME_CHARS = r"[\u4e00-\u9fffXx*]"
+_REGION_BEFORE_GOV = re.compile(rf"({_NAME_CHARS}{{1,8}}?(?:{_REGION_SUFFIXES}))(?:人民)?政府")
 _REGION_IN_SPEECH = re.compile(rf"在([\u4e00-\u9fff]{{1,6}}?(?:{_REGION_SUFFIXES}))第[\u4e00-\u9fff]+届")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*日)")
 _GENERIC_PREFIXES = ("本", "全", "我", "该", "各", "市委", "县委", "向", "代表", "届")
@@ -22,8 +21,9 @@ _LEVEL_BY_SUFFIX = {
 KINDS = ("政府工作报告", "工作总结", "目标完成情况通报", "other")
 
 
-def header_lines(text: str, limit: int = 12) -> list[str]:
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+def header_lines(text: str, limit: int = 12, max_chars: int = 400) -> list[str]:
+    """The first lines of a document, cut at max_chars (scraped pages can be one huge line)."""
+    lines = [ln.strip()[:max_chars] for ln in text[: max_chars * 3].splitlines() if ln.strip()]
     return lines[:limit]
 
 
@@ -32,7 +32,7 @@ def detect_region(text: str, file_name: str = "") -> str:
     for pattern in (_REGION_BEFORE_GOV, _REGION_IN_SPEECH):
         for match in pattern.finditer(head):
             name = match.group(1)
-            if name.startswith(_GENERIC_PREFIXES) or len(name) < 2:
+            if name.startswith(_GENERIC_PREFIXES) or len(name) < 2 or re.search(r"[年月日以共来]", name):
                 continue
             return name.replace("x", "X")
     # An unnamed county/town ("我代表县人民政府…"): the report masks its own name.
@@ -87,16 +87,22 @@ def detect_meta(
     region: str | None = None,
     year: int | None = None,
     kind: str | None = None,
+    raw_head: str = "",
 ) -> DocMeta:
-    """Metadata from cleaned text; explicit overrides win."""
-    found_region = region or detect_region(text, file_name)
+    """Metadata from the cleaned text, falling back to the raw head (scrape lines that cleaning
+    drops, such as a download-site banner, often carry the title); explicit overrides win."""
+    found_region = region or detect_region(text, file_name) or detect_region(raw_head, file_name)
+    found_year = year if year is not None else (detect_year(text, file_name) or detect_year(raw_head, file_name))
+    found_kind = kind or detect_kind(text, file_name)
+    if found_kind == "other" and raw_head:
+        found_kind = detect_kind(raw_head, file_name)
     return DocMeta(
         doc=file_name,
         region=found_region,
         level=level_of(found_region),
-        year=year if year is not None else detect_year(text, file_name),
-        kind=kind or detect_kind(text, file_name),
-        title=detect_title(text),
+        year=found_year,
+        kind=found_kind,
+        title=detect_title(text) or detect_title(raw_head),
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunk import chunk_text
-from ingest.clean import clean_text
+from ingest.clean import clean_text, to_simplified
 from ingest.indicators import extract_indicators
 from ingest.lexical import tokenize
 from ingest.load import LoadError, iter_input_files, load_file
@@ -55,7 +55,8 @@ def prepare(path: Path, overrides: Overrides, chunk_min: int, chunk_max: int, ov
     text = clean_text(raw.text)
     if not text.strip():
         raise LoadError("no text left after cleaning")
-    meta = detect_meta(text, raw.doc, overrides.region, overrides.year, overrides.kind)
+    raw_head = to_simplified(raw.text[:1500])
+    meta = detect_meta(text, raw.doc, overrides.region, overrides.year, overrides.kind, raw_head)
     chunks = chunk_text(text, meta, raw.sha256, covered_years(meta), chunk_min, chunk_max, overlap)
     if not chunks:
         raise LoadError("no chunks produced")
