@@ -23,6 +23,8 @@ class Passage(BaseModel):
     section: str = ""
     region: str = ""
     year: int | None = None
+    year_from: int = 0
+    year_to: int = 9999
     kind: str = ""
     masked: bool = False
     score: float = 0.0

@@ -1,0 +1,176 @@
+"""The answer chain as LCEL: condense → route → retrieve → answer → verify.
+
+Each stage is a small Runnable over a state dict; the extractive and LLM answerers share
+retrieval and verification.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from langchain_core.runnables import Runnable, RunnableLambda, RunnablePassthrough
+
+from bot.condense import condense as condense_rules
+from bot.evidence import sentences_of
+from bot.extractive import Draft, answer_extractive
+from bot.llm import ABSTAIN_MARKERS, LLMBackend
+from bot.models import Answer, Citation, Passage, Turn
+from bot.numbers import numbers_with_units
+from bot.query import QueryPlan, analyse
+from bot.retrieve import HybridRetriever
+from bot.verify import renumber, verify
+
+State = dict[str, Any]
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+def timed(name: str, fn: Callable[[State], Any]) -> Runnable:
+    def run(state: State) -> Any:
+        start = time.perf_counter()
+        result = fn(state)
+        state.setdefault("timings_ms", {})[name] = round((time.perf_counter() - start) * 1000, 2)
+        return result
+
+    return RunnableLambda(run).with_config(run_name=name)
+
+
+def best_quote(passage_text: str, claim: str) -> str:
+    """The passage sentence that best supports a claim (shares its figures, then its characters)."""
+    sentences = [s.text for s in sentences_of([Passage(chunk_id="", doc="", text=passage_text)])] or [passage_text]
+    claim_figures = set(numbers_with_units(claim))
+
+    def overlap(sentence: str) -> tuple[int, int]:
+        return (len(claim_figures & set(numbers_with_units(sentence))), len(set(sentence) & set(claim)))
+
+    return max(sentences, key=overlap)
+
+
+class AnswerChain:
+    def __init__(
+        self,
+        retriever: HybridRetriever,
+        known_regions: Callable[[], list[str]],
+        top_k: int = 6,
+        llm: LLMBackend | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.known_regions = known_regions
+        self.top_k = top_k
+        self.llm = llm
+        self.runnable: Runnable = (
+            RunnablePassthrough.assign(condensed=timed("condense", self._condense))
+            | RunnablePassthrough.assign(plan=timed("route", self._route))
+            | RunnablePassthrough.assign(passages=timed("retrieve", self._retrieve))
+            | RunnablePassthrough.assign(draft=timed("answer", self._answer))
+            | timed("verify", self._verify)
+        )
+
+    # ---- stages ---------------------------------------------------------------------------
+    def _condense(self, state: State) -> str:
+        history: list[Turn] = state.get("history") or []
+        if self.llm is not None and history:
+            return self.llm.condense(state["question"], history)
+        return condense_rules(state["question"], history, self.known_regions())
+
+    def _route(self, state: State) -> QueryPlan:
+        return analyse(state["condensed"], self.known_regions(), state.get("region"), state.get("year"), state.get("kind"))
+
+    def _retrieve(self, state: State) -> list[Passage]:
+        plan: QueryPlan = state["plan"]
+        result = self.retriever.retrieve(plan, k=self.top_k)
+        if not result.passages and plan.years and not plan.explicit_filters and plan.route == "compare":
+            result = self.retriever.retrieve(plan.model_copy(update={"years": []}), k=self.top_k)
+        timings = state.setdefault("timings_ms", {})
+        for key, value in result.timings_ms.items():
+            timings[f"retrieve.{key}"] = round(timings.get(f"retrieve.{key}", 0.0) + value, 2)
+        return result.passages
+
+    def _answer(self, state: State) -> Draft:
+        plan: QueryPlan = state["plan"]
+        passages: list[Passage] = state["passages"]
+        if self.llm is None:
+            return answer_extractive(plan, passages)
+        if not passages:
+            return answer_extractive(plan, passages)
+        text = "".join(self.llm.stream_answer(plan.question, passages, plan.route))
+        return self.llm_draft(text, passages)
+
+    @staticmethod
+    def llm_draft(text: str, passages: list[Passage]) -> Draft:
+        """LLM text → Draft: markers refer to the numbered passages given to the model."""
+        quotes: list[tuple[int, str]] = []
+        for n in range(1, len(passages) + 1):
+            claims = " ".join(seg for seg in re.split(r"\n", text) if f"[{n}]" in seg)
+            quotes.append((n - 1, best_quote(passages[n - 1].text, claims) if claims else ""))
+        abstained = not _MARKER.search(text) and any(m in text for m in ABSTAIN_MARKERS)
+        return Draft(text=text.strip(), quotes=quotes, abstained=abstained)
+
+    def _verify(self, state: State) -> Answer:
+        draft: Draft = state["draft"]
+        passages: list[Passage] = state["passages"]
+        plan: QueryPlan = state["plan"]
+        evidence = {n: passages[index].text for n, (index, _quote) in enumerate(draft.quotes, start=1)
+                    if 0 <= index < len(passages)}
+        checked = verify(draft.text, evidence)
+        citations = []
+        for new_n, old_n in enumerate(checked.used, start=1):
+            index, quote = draft.quotes[old_n - 1]
+            passage = passages[index]
+            citations.append(Citation(
+                n=new_n, doc=passage.doc, region=passage.region, year=passage.year,
+                section=passage.section, chunk_id=passage.chunk_id, quote=quote or passage.text[:120],
+            ))
+        text = renumber(checked.text, checked.used)
+        abstained = draft.abstained or not text.strip()
+        if not text.strip():
+            text = "所提供的报告中未找到可以核实的答案。"
+        timings = dict(state.get("timings_ms", {}))
+        return Answer(
+            question=state["question"],
+            answer=text,
+            citations=citations,
+            abstained=abstained,
+            route=plan.route,
+            llm=self.llm.name if self.llm is not None else "extractive",
+            timings_ms=timings,
+            verification=checked.verification,
+            condensed_question=state["condensed"] if state["condensed"] != state["question"] else None,
+            table=draft.table,
+        )
+
+    # ---- entry points ---------------------------------------------------------------------
+    def invoke(self, question: str, history: list[Turn] | None = None, region: str | None = None,
+               year: int | None = None, kind: str | None = None) -> Answer:
+        start = time.perf_counter()
+        state: State = {"question": question, "history": history or [], "region": region, "year": year,
+                        "kind": kind, "timings_ms": {}}
+        answer: Answer = self.runnable.invoke(state)
+        answer.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)
+        return answer
+
+    def stream(self, question: str, history: list[Turn] | None = None, region: str | None = None,
+               year: int | None = None, kind: str | None = None) -> Iterator[str | Answer]:
+        """Yields partial answer text while the LLM writes, then the verified Answer."""
+        if self.llm is None:
+            yield self.invoke(question, history, region, year, kind)
+            return
+        start = time.perf_counter()
+        state: State = {"question": question, "history": history or [], "region": region, "year": year,
+                        "kind": kind, "timings_ms": {}}
+        state["condensed"] = self._condense(state)
+        state["plan"] = self._route(state)
+        state["passages"] = self._retrieve(state)
+        if not state["passages"]:
+            state["draft"] = answer_extractive(state["plan"], [])
+        else:
+            text = ""
+            for token in self.llm.stream_answer(state["plan"].question, state["passages"], state["plan"].route):
+                text += token
+                yield text
+            state["draft"] = self.llm_draft(text, state["passages"])
+        answer = self._verify(state)
+        answer.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)
+        yield answer

@@ -1,0 +1,106 @@
+"""Rule-based follow-up resolution (extractive mode): carry entities over from the conversation."""
+
+from __future__ import annotations
+
+import re
+
+from bot.models import Turn
+from bot.query import find_regions, find_years, region_aliases
+from ingest.terms import indicators_in, surface_forms
+
+_CN_ORDINALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
+_ORDINAL_REF = re.compile(r"第\s*([一二三四五六七八九十]|\d{1,2})\s*(项|条|个|点|件|类)")
+_CONTINUATION = ("其中", "这", "该", "那", "它", "上述", "此", "另外", "还有", "同期", "同年")
+_LIST_ITEM = re.compile(r"^\s*(?:[-•·*]|\d{1,2}[．.、)]|（\d{1,2}）|[一二三四五六七八九十][、．])\s*(.+)$")
+_CITATION = re.compile(r"\[\d+\]")
+
+
+def _ordinal(token: str) -> int:
+    return int(token) if token.isdigit() else _CN_ORDINALS.get(token, 0)
+
+
+def list_items(answer: str) -> list[str]:
+    """The items of a previous answer: bullet/numbered lines, else a 、/；-separated enumeration."""
+    lines = [m.group(1) for line in answer.splitlines() if (m := _LIST_ITEM.match(line))]
+    if len(lines) >= 2:
+        return [_CITATION.sub("", item).strip(" 。；;") for item in lines]
+    body = _CITATION.sub("", answer)
+    body = re.sub(r"^.*?(包括|有|是|为|：|:)", "", body.split("。")[0], count=1)
+    parts = [p.strip(" 。；;等") for p in re.split(r"[、；;，,]", body) if p.strip(" 。；;等")]
+    return parts if len(parts) >= 2 else []
+
+
+def _last(history: list[Turn], role: str) -> str:
+    for turn in reversed(history):
+        if turn.role == role:
+            return turn.content
+    return ""
+
+
+def _replace_regions(text: str, old: list[str], new: list[str]) -> str:
+    for index, region in enumerate(old):
+        replacement = new[min(index, len(new) - 1)]
+        for alias in sorted(region_aliases(region), key=len, reverse=True):
+            if alias in text:
+                text = text.replace(alias, replacement, 1)
+                break
+    return text
+
+
+def _drop_years(text: str) -> str:
+    return re.sub(r"(?<!\d)(?:19|20)\d{2}\s*年(?:的)?", "", text)
+
+
+def _is_elliptic(question: str) -> bool:
+    """“那冠县呢？” / “2021年呢” / “GDP呢”: a short question that leans on the previous one."""
+    core = question.strip(" ？?。")
+    return core.endswith("呢") and len(core) <= 16
+
+
+def condense(question: str, history: list[Turn], known_regions: list[str]) -> str:
+    """A standalone question; unchanged when there is no history to lean on."""
+    if not history:
+        return question
+    last_question = _last(history, "user")
+    last_answer = _last(history, "assistant")
+    q_regions = find_regions(question, known_regions)
+    q_years = find_years(question)
+    prev_regions = find_regions(last_question, known_regions) or find_regions(last_answer, known_regions)
+    prev_years = find_years(last_question)
+
+    ordinal = _ORDINAL_REF.search(question)
+    if ordinal and last_answer:
+        items = list_items(last_answer)
+        position = _ordinal(ordinal.group(1))
+        if 0 < position <= len(items):
+            question = question.replace(ordinal.group(0), f"“{items[position - 1]}”")
+
+    if _is_elliptic(question) and last_question:
+        core = question.strip(" ？?。").removesuffix("呢").removeprefix("那").removeprefix("那么").strip()
+        base = last_question
+        if q_regions:
+            base = _replace_regions(base, prev_regions, q_regions) if prev_regions else f"{q_regions[0]}{base}"
+            if not q_years:
+                # another region's reports cover other years: ask for its figure, whatever the year
+                base = _drop_years(base)
+        if q_years:
+            base = re.sub(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)", str(q_years[0]), base, count=1) \
+                if prev_years else f"{q_years[0]}年{base}"
+        new_indicators = indicators_in(core)
+        old_indicators = indicators_in(base)
+        if new_indicators and old_indicators and new_indicators[0] != old_indicators[0]:
+            for form in sorted(surface_forms(old_indicators[0]), key=len, reverse=True):
+                if form in base:
+                    base = base.replace(form, new_indicators[0], 1)
+                    break
+        return base
+
+    prefix = ""
+    if not q_regions and prev_regions:
+        prefix += "和".join(prev_regions)
+    continues = question.startswith(_CONTINUATION) or not q_regions
+    if not q_years and prev_years and continues:
+        prefix += f"{prev_years[0]}年"
+    if prefix:
+        question = prefix + re.sub(rf"^({'|'.join(_CONTINUATION)})", "", question)
+    return question

@@ -1,0 +1,305 @@
+"""The offline answerer: answers from the retrieved passages' own sentences, with [n] markers.
+
+It never writes a figure of its own: every clause it states is copied from a passage, and it
+abstains when the best evidence does not cover the question.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from bot.evidence import (
+    ACHIEVED_MARKERS,
+    NEGATIVE_STATUS,
+    POSITIVE_STATUS,
+    QueryTerms,
+    figure_span,
+    figures,
+    is_target_statement,
+    masked_tokens,
+    match_score,
+    query_terms,
+    split_spans,
+)
+from bot.models import Passage
+from bot.numbers import has_figure, normalise
+from bot.query import QueryPlan
+from bot.safety import is_instruction
+
+# share of the question's weighted terms the best evidence must contain (calibrated on the dev set)
+MIN_COVERAGE = 0.5
+LIST_MIN_COVERAGE = 0.3  # topical list questions share fewer words with their answers
+MAX_UNIT_CHARS = 220
+_LINE = re.compile(r"[^\n]+")
+_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+_MONEY_UNITS = ("万亿元", "亿元", "万元", "千元", "元")
+
+
+@dataclass
+class Unit:
+    """A line, or a sentence of a long line: the smallest piece of evidence we quote."""
+
+    passage: int
+    text: str
+    score: float = 0.0
+    coverage: float = 0.0
+    matched: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Draft:
+    text: str
+    quotes: list[tuple[int, str]]  # (passage index, exact quote), numbered 1.. in this order
+    abstained: bool = False
+    table: list[dict[str, str]] | None = None
+
+
+class Citer:
+    """Numbers quotes [1], [2]… in order of first use."""
+
+    def __init__(self) -> None:
+        self.quotes: list[tuple[int, str]] = []
+
+    def cite(self, passage: int, quote: str) -> str:
+        key = (passage, quote)
+        if key not in self.quotes:
+            self.quotes.append(key)
+        return f"[{self.quotes.index(key) + 1}]"
+
+
+def units_of(passages: list[Passage]) -> list[Unit]:
+    units: list[Unit] = []
+    for index, passage in enumerate(passages):
+        for ls, le in split_spans(_LINE, passage.text):
+            line = passage.text[ls:le].strip()
+            pieces = [line] if len(line) <= MAX_UNIT_CHARS else [
+                line[s:e].strip() for s, e in split_spans(_SENTENCE, line)
+            ]
+            for piece in pieces:
+                if len(piece) >= 4 and not is_instruction(piece):
+                    units.append(Unit(index, piece))
+    return units
+
+
+def score_units(units: list[Unit], plan: QueryPlan, terms: QueryTerms) -> list[Unit]:
+    total = terms.total_weight or 1.0
+    for unit in units:
+        base, matched = match_score(unit.text, terms)
+        unit.matched = matched
+        unit.coverage = base / total
+        score = base + 0.6 / (1 + unit.passage)
+        numeric = has_figure(unit.text) or bool(masked_tokens(unit.text))
+        if numeric and (plan.wants_number or plan.route == "compare"):
+            score += 0.8
+        target_like = is_target_statement(unit.text)
+        if target_like and plan.wants_target:
+            score += 0.8
+        elif target_like and plan.wants_number:
+            score -= 1.5 if plan.wants_actual else 1.0
+        elif plan.wants_number and any(m in unit.text for m in ACHIEVED_MARKERS):
+            score += 0.4
+        if plan.route == "status" and any(m in unit.text for m in (*NEGATIVE_STATUS, *POSITIVE_STATUS)):
+            score += 1.0
+        unit.score = score
+    return sorted(units, key=lambda u: -u.score)
+
+
+def _anchors(unit: Unit, plan: QueryPlan) -> list[str]:
+    return unit.matched or plan.indicators
+
+
+def _best_sentence(unit: Unit, plan: QueryPlan) -> str:
+    """Of a unit's sentences, the one that scores best for the question (e.g. the achieved figure
+    rather than the task's target when an item states both)."""
+    sentences = [unit.text[s:e].strip() for s, e in split_spans(_SENTENCE, unit.text)]
+    if len(sentences) <= 1:
+        return unit.text
+    pieces = [Unit(unit.passage, s) for s in sentences if len(s) >= 4]
+    ranked = score_units(pieces, plan, query_terms(plan))
+    return ranked[0].text if ranked and ranked[0].matched else unit.text
+
+
+def _span(unit: Unit, plan: QueryPlan) -> str:
+    """The quoted part of a unit: whole when short (or for status questions), else the anchor's clauses."""
+    if len(unit.text) <= (MAX_UNIT_CHARS if plan.route == "status" else 120):
+        return unit.text
+    text = _best_sentence(unit, plan)
+    if len(text) <= 120:
+        return text
+    start, end = figure_span(text, _anchors(unit, plan))
+    return text[start:end].strip("，,、；; ")
+
+
+def _lead(passage: Passage) -> str:
+    year = f"{passage.year}年" if passage.year else ""
+    return f"据{passage.region}{year}{passage.kind if passage.kind != 'other' else '报告'}"
+
+
+def _what(plan: QueryPlan) -> str:
+    region = "和".join(plan.regions)
+    year = f"{plan.years[0]}年" if plan.years else ""
+    topic = "、".join(plan.indicators) or "相关内容"
+    return f"{region}{year}{topic}"
+
+
+def abstain(plan: QueryPlan, reason: str = "") -> Draft:
+    text = f"所提供的报告中未找到{_what(plan)}的明确答案{('：' + reason) if reason else '。'}"
+    return Draft(text=text, quotes=[], abstained=True)
+
+
+def _has_wanted_unit(span: str, unit: str) -> bool:
+    found = figures(span)
+    if unit == "amount":
+        return any(not f.endswith(("%", "个百分点")) for f in found)
+    if unit in _MONEY_UNITS:
+        return any(f.endswith(_MONEY_UNITS) for f in found)
+    return any(f.endswith(unit) for f in found) or unit in re.sub(r"[\d.]+", "", normalise(span))
+
+
+def _covers(best: Unit, plan: QueryPlan, minimum: float = MIN_COVERAGE) -> bool:
+    if plan.indicators and not any(m for m in best.matched if m):
+        return False
+    return best.coverage >= minimum
+
+
+def answer_lookup(plan: QueryPlan, passages: list[Passage]) -> Draft:
+    units = score_units(units_of(passages), plan, query_terms(plan))
+    if not units or not _covers(units[0], plan):
+        return abstain(plan)
+    best = units[0]
+    passage = passages[best.passage]
+    span = _span(best, plan)
+    citer = Citer()
+
+    masks = masked_tokens(span)
+    if masks and not figures(span) and plan.wants_number:
+        mark = citer.cite(best.passage, span)
+        return Draft(
+            text=f"报告中该数值以“{masks[0]}”隐去，未公开具体数字。原文：“{span}”{mark}",
+            quotes=citer.quotes,
+        )
+    if plan.wants_actual and is_target_statement(span):
+        mark = citer.cite(best.passage, span)
+        return Draft(
+            text=f"所提供的报告未给出{_what(plan)}的实际完成数，只有预期目标：“{span}”{mark}",
+            quotes=citer.quotes, abstained=True,
+        )
+    if plan.wants_unit and not plan.wants_rate and not _has_wanted_unit(span, plan.wants_unit):
+        mark = citer.cite(best.passage, span)
+        return Draft(
+            text=f"所提供的报告没有给出{_what(plan)}的具体数量，只有：“{span}”{mark}",
+            quotes=citer.quotes, abstained=True,
+        )
+    mark = citer.cite(best.passage, span)
+    note = "（报告中部分数字以“" + masks[0] + "”隐去）" if masks else ""
+    return Draft(text=f"{_lead(passage)}：{span}{mark}{note}", quotes=citer.quotes)
+
+
+def answer_list(plan: QueryPlan, passages: list[Passage], max_items: int = 5) -> Draft:
+    units = score_units(units_of(passages), plan, query_terms(plan))
+    if not units or not _covers(units[0], plan, LIST_MIN_COVERAGE):
+        return abstain(plan)
+    polarity: tuple[str, ...] = ()
+    if plan.route == "status":
+        polarity = NEGATIVE_STATUS if re.search(r"未|没|不|差", plan.question) else (
+            POSITIVE_STATUS if "超" in plan.question else ())
+    best = units[0].score
+    chosen: list[Unit] = []
+    for unit in units:
+        if len(chosen) >= max_items:
+            break
+        if polarity and not any(m in unit.text for m in polarity):
+            continue
+        if unit.score < best * 0.55 or unit.coverage < LIST_MIN_COVERAGE:
+            continue
+        if any(unit.text in c.text or c.text in unit.text for c in chosen):
+            continue
+        chosen.append(unit)
+    if not chosen:
+        return answer_lookup(plan, passages) if polarity else abstain(plan)
+    citer = Citer()
+    lines = []
+    for unit in chosen:
+        span = unit.text if len(unit.text) <= 160 else _span(unit, plan)
+        lines.append(f"- {span}{citer.cite(unit.passage, span)}")
+    head = f"{_lead(passages[chosen[0].passage])}，相关内容如下："
+    return Draft(text=head + "\n" + "\n".join(lines), quotes=citer.quotes)
+
+
+def answer_status(plan: QueryPlan, passages: list[Passage]) -> Draft:
+    if re.search(r"哪些|哪几|哪个", plan.question):
+        return answer_list(plan, passages)
+    draft = answer_lookup(plan, passages)
+    return draft
+
+
+def _first_value(span: str, want_rate: bool) -> float | None:
+    for figure in figures(span):
+        is_rate = figure.endswith("%")
+        if is_rate == want_rate:
+            try:
+                return float(re.match(r"-?[\d.]+", figure).group(0))  # type: ignore[union-attr]
+            except (AttributeError, ValueError):
+                return None
+    return None
+
+
+def passage_year(passage: Passage) -> str:
+    """The year a passage speaks about: its section's year when it has one, else the report's."""
+    if passage.year_from == passage.year_to and passage.year_from:
+        return str(passage.year_from)
+    return str(passage.year or "")
+
+
+def answer_compare(plan: QueryPlan, passages: list[Passage]) -> Draft:
+    want_rate = plan.wants_rate or bool(re.search(r"增速|增长|增幅|率", plan.question))
+    citer = Citer()
+    rows: list[dict[str, str]] = []
+    lines: list[str] = []
+    values: list[tuple[str, str, float, str]] = []
+    for region in plan.regions:
+        own = [i for i, p in enumerate(passages) if p.region == region]
+        sub_plan = plan.model_copy(update={"regions": [region], "route": "lookup"})
+        units = score_units(units_of([passages[i] for i in own]), sub_plan, query_terms(sub_plan))
+        if not units or not _covers(units[0], sub_plan):
+            rows.append({"地区": region, "年份": "", "数值": "报告未给出", "出处": ""})
+            lines.append(f"- {region}：所提供的报告中未找到相关数据")
+            continue
+        best = units[0]
+        index = own[best.passage]
+        passage = passages[index]
+        span = _span(best, sub_plan)
+        mark = citer.cite(index, span)
+        year = passage_year(passage)
+        rows.append({"地区": region, "年份": year, "数值": span, "出处": mark})
+        masks = masked_tokens(span)
+        suffix = f"（该数值以“{masks[0]}”隐去）" if masks and not figures(span) else ""
+        lines.append(f"- {region}（{year}年）：{span}{mark}{suffix}")
+        value = _first_value(span, want_rate)
+        if value is not None:
+            shown = next(f for f in figures(span) if f.endswith("%") == want_rate)
+            values.append((region, year, value, f"{shown}{mark}"))
+    if all(r["数值"] == "报告未给出" for r in rows):
+        return abstain(plan)
+    text = "对比如下：\n" + "\n".join(lines)
+    if len(values) >= 2:
+        ordered = sorted(values, key=lambda v: -v[2])
+        top, low = ordered[0], ordered[-1]
+        conclusion = f"\n结论：按报告数字，{top[0]}（{top[1]}年，{top[3]}）高于{low[0]}（{low[1]}年，{low[3]}）"
+        if len({v[1] for v in values}) > 1:
+            conclusion += "；两地数据年份不同，不宜直接比较"
+        text += conclusion + "。"
+    return Draft(text=text, quotes=citer.quotes, table=rows)
+
+
+def answer_extractive(plan: QueryPlan, passages: list[Passage]) -> Draft:
+    if not passages:
+        return abstain(plan)
+    if plan.route == "compare" and len(plan.regions) >= 2:
+        return answer_compare(plan, passages)
+    if plan.route == "status":
+        return answer_status(plan, passages)
+    if plan.route in ("list", "summary"):
+        return answer_list(plan, passages)
+    return answer_lookup(plan, passages)

@@ -1,0 +1,120 @@
+"""Hybrid retrieval: dense (Chroma via langchain-chroma) + BM25 (jieba/bm25s), fused by RRF,
+with region/year/kind filters; a question naming several regions is retrieved per region."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bot.models import Passage
+from bot.query import QueryPlan
+from ingest.lexical import tokenize
+from ingest.store import IndexStore
+from ingest.terms import expand_query
+
+
+@dataclass
+class Retrieval:
+    passages: list[Passage]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def chroma_where(region: str | None, year: int | None, kind: str | None) -> dict | None:
+    clauses: list[dict] = []
+    if region:
+        clauses.append({"region": region})
+    if year:
+        clauses.append({"year_from": {"$lte": year}})
+        clauses.append({"year_to": {"$gte": year}})
+    if kind:
+        clauses.append({"kind": kind})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
+    fused: dict[str, float] = {}
+    for ranking in rankings:
+        for rank, cid in enumerate(ranking):
+            fused[cid] = fused.get(cid, 0.0) + 1.0 / (k + rank + 1)
+    return fused
+
+
+class HybridRetriever:
+    def __init__(self, store: IndexStore, candidates: int = 30, rrf_k: int = 60) -> None:
+        self.store = store
+        self.candidates = candidates
+        self.rrf_k = rrf_k
+
+    def _timed(self, timings: dict[str, float], key: str, start: float) -> None:
+        timings[key] = timings.get(key, 0.0) + (time.perf_counter() - start) * 1000
+
+    def _dense(self, vector: np.ndarray, where: dict | None, n: int) -> list[str]:
+        if self.store.collection.count() == 0:
+            return []
+        hits = self.store.vectorstore.similarity_search_by_vector_with_relevance_scores(
+            vector.tolist(), k=n, filter=where
+        )
+        return [doc.id for doc, _score in hits if doc.id]
+
+    def _lexical(self, tokens: list[str], region: str | None, year: int | None, kind: str | None, n: int) -> list[str]:
+        lexical, rows = self.store.lexical()
+        if not lexical.ids:
+            return []
+        scores = lexical.scores(tokens)
+        mask = scores > 0
+        if region:
+            mask &= rows.region == region
+        if year:
+            mask &= (rows.year_from <= year) & (rows.year_to >= year)
+        if kind:
+            mask &= rows.kind == kind
+        candidates = np.flatnonzero(mask)
+        if candidates.size == 0:
+            return []
+        top = candidates[np.argsort(-scores[candidates], kind="stable")[:n]]
+        return [lexical.ids[i] for i in top]
+
+    def retrieve(self, plan: QueryPlan, k: int = 8) -> Retrieval:
+        timings: dict[str, float] = {}
+        query_text = expand_query(plan.question)
+        start = time.perf_counter()
+        vector = self.store.embedder.query(query_text)
+        self._timed(timings, "embed_query", start)
+        start = time.perf_counter()
+        tokens = tokenize(query_text)
+        self._timed(timings, "tokenize", start)
+
+        regions: list[str | None] = list(plan.regions) or [None]
+        per_region_k = k if len(regions) == 1 else max(4, k // len(regions) + 2)
+        chosen: list[tuple[str, float]] = []
+        for region in regions:
+            year = plan.year_for(region)
+            start = time.perf_counter()
+            dense = self._dense(vector, chroma_where(region, year, plan.kind), self.candidates)
+            self._timed(timings, "dense", start)
+            start = time.perf_counter()
+            lexical = self._lexical(tokens, region, year, plan.kind, self.candidates)
+            self._timed(timings, "bm25", start)
+            start = time.perf_counter()
+            fused = rrf([dense, lexical], self.rrf_k)
+            ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:per_region_k]
+            chosen.extend(ranked)
+            self._timed(timings, "fusion", start)
+
+        start = time.perf_counter()
+        chunks = self.store.chunks_by_ids([cid for cid, _ in chosen])
+        passages = [
+            Passage(
+                chunk_id=cid, doc=c.doc, text=c.text, section=c.section, region=c.region,
+                year=c.year, year_from=c.year_from, year_to=c.year_to, kind=c.kind, masked=c.masked,
+                score=score,
+            )
+            for cid, score in chosen
+            if (c := chunks.get(cid)) is not None
+        ]
+        self._timed(timings, "fetch", start)
+        return Retrieval(passages, timings)

@@ -1,0 +1,49 @@
+"""The answering service: one store, one retriever, one chain — loaded once, shared by CLI/UI/eval."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from bot.chain import AnswerChain
+from bot.llm import LLMBackend
+from bot.models import Answer, Turn
+from bot.retrieve import HybridRetriever
+from bot.settings import Settings
+from ingest.store import IndexStore, open_store
+
+
+class QAService:
+    def __init__(self, settings: Settings, store: IndexStore | None = None, chat_model=None) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings)
+        self.retriever = HybridRetriever(self.store, settings.retrieve_k, settings.rrf_k)
+        llm = LLMBackend(settings, chat_model) if (settings.llm_enabled or chat_model is not None) else None
+        self.chain = AnswerChain(self.retriever, self.known_regions, settings.top_k, llm)
+        self._regions: tuple[int, list[str]] | None = None
+        self._lock = threading.Lock()
+
+    def known_regions(self) -> list[str]:
+        generation = self.store.generation
+        with self._lock:
+            if self._regions is None or self._regions[0] != generation:
+                self._regions = (generation, self.store.regions())
+            return self._regions[1]
+
+    def warm_up(self) -> None:
+        """Load the embedder, the lexical index and Chroma before the first question."""
+        self.store.embedder.query("预热")
+        self.store.lexical()
+        self.store.collection.count()
+
+    @staticmethod
+    def _turns(history: list[dict] | list[Turn] | None) -> list[Turn]:
+        return [t if isinstance(t, Turn) else Turn.model_validate(t) for t in (history or [])]
+
+    def ask(self, question: str, history: list[dict] | list[Turn] | None = None, region: str | None = None,
+            year: int | None = None, kind: str | None = None) -> Answer:
+        return self.chain.invoke(question, self._turns(history), region or None, year or None, kind or None)
+
+    def ask_stream(self, question: str, history: list[dict] | list[Turn] | None = None, region: str | None = None,
+                   year: int | None = None, kind: str | None = None) -> Iterator[str | Answer]:
+        yield from self.chain.stream(question, self._turns(history), region or None, year or None, kind or None)
