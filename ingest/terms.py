@@ -28,6 +28,23 @@ INDICATOR_SYNONYMS: dict[str, tuple[str, ...]] = {
     "营造林": ("造林", "植树造林", "义务植树"),
 }
 
+# topics people ask about, and the words reports use for them (matching only, not indicators)
+TOPIC_WORDS: dict[str, tuple[str, ...]] = {
+    "大气": ("空气", "PM2.5", "PM10", "优良天数", "蓝天", "扬尘", "大气"),
+    "空气": ("空气", "PM2.5", "PM10", "优良天数", "蓝天", "大气"),
+    "水污染": ("水质", "污水", "河长制", "河湖", "碧水", "断面"),
+    "生态": ("生态", "环保", "污染", "绿化", "森林", "蓝天", "碧水", "净土"),
+    "环境": ("环保", "污染", "生态", "蓝天", "碧水", "净土", "人居环境"),
+    "就业": ("就业", "失业率", "创业"),
+    "增速": ("增长", "增速", "增幅"),
+    "增幅": ("增长", "增速", "增幅"),
+    "治理": ("治理", "整治", "治污", "改善"),
+    "成效": ("成效", "改善", "提升", "列全市", "位居"),
+    "成就": ("成效", "改善", "提升", "位居"),
+    "称号": ("称号", "获评", "荣获", "命名", "之乡", "之都"),
+    "招商": ("招商", "签约", "引进", "到位资金"),
+}
+
 # aliases longest first so "规模以上工业增加值" wins over "工业增加值"
 _ALIAS_TO_CANONICAL: list[tuple[str, str]] = sorted(
     [(alias, canon) for canon, aliases in INDICATOR_SYNONYMS.items() for alias in (canon, *aliases)],
@@ -79,3 +96,11 @@ def expand_query(text: str) -> str:
             if form not in text and not form.isascii():
                 extra.append(form)
     return f"{text} {' '.join(extra)}" if extra else text
+
+
+def topic_variants(word: str) -> tuple[str, ...]:
+    """Report-side words for a question word (its own form first)."""
+    for key, variants in TOPIC_WORDS.items():
+        if key in word:
+            return (word, *variants)
+    return (word,)
