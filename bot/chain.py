@@ -21,6 +21,7 @@ from bot.models import Answer, Citation, Passage, Turn
 from bot.numbers import numbers_with_units
 from bot.query import QueryPlan, analyse
 from bot.retrieve import HybridRetriever
+from bot.safety import redact_instructions
 from bot.verify import renumber, verify
 
 State = dict[str, Any]
@@ -112,8 +113,9 @@ class AnswerChain:
         draft: Draft = state["draft"]
         passages: list[Passage] = state["passages"]
         plan: QueryPlan = state["plan"]
-        evidence = {n: passages[index].text for n, (index, _quote) in enumerate(draft.quotes, start=1)
-                    if 0 <= index < len(passages)}
+        # verify against what the answerer was allowed to use: instruction-like sentences are not evidence
+        evidence = {n: redact_instructions(passages[index].text)[0]
+                    for n, (index, _quote) in enumerate(draft.quotes, start=1) if 0 <= index < len(passages)}
         checked = verify(draft.text, evidence)
         citations = []
         for new_n, old_n in enumerate(checked.used, start=1):
