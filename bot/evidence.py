@@ -19,8 +19,11 @@ _QUESTION_WORDS = re.compile(
     r"多少|是多少|什么|哪些|哪个|哪项|哪几|怎么样|怎样|如何|是否|有没有|吗|呢|请问|报告|中|里|的|了|是|有|"
     r"具体|情况|方面|主要|分别|一下|达到|实现|完成|目标|取得|获得|工作|全年|今年|去年|年度|"
     r"是谁|谁|意思|含义|指的|有关|相关|关于|该县|该镇|该区|该市|本县|区县|县区|政府工作报告|政府|哪一|个|"
-    r"更高|更低|更快|更多|更好|高|低|在"
+    r"更高|更低|更快|更多|更好|高|低|在|叫什么名字|名字|叫|"
+    r"计划|措施|举措|做了|做法|开展|哪些|方面|有关|打算"
 )
+UNIT_WORDS = frozenset(("亿元", "万元", "元", "万人", "人", "个", "项", "天", "户", "亩", "公里", "平方公里", "家",
+                        "倍", "次", "%", "万", "亿"))
 TARGET_MARKERS = ("左右", "力争", "预期", "目标是", "计划", "以上", "确保", "争取", "将")
 ACHIEVED_MARKERS = ("同比", "超过既定目标", "完成年度目标任务的", "完成全年任务的", "超额完成", "比上年")
 NEGATIVE_STATUS = ("未完成", "未能", "未达到", "没有完成", "还未", "尚未", "未实现", "滞后", "差距")
@@ -82,7 +85,7 @@ def query_terms(plan: QueryPlan) -> QueryTerms:
     text = _QUESTION_WORDS.sub(" ", text)
     words: list[str] = []
     for token in tokenize(text):
-        if token not in words and not re.fullmatch(r"[\d.%]+", token):
+        if token not in words and not re.fullmatch(r"[\d.%]+", token) and token not in UNIT_WORDS:
             words.append(token)
     # drop bigrams that only restate longer words already present
     longer = [w for w in words if len(w) >= 4]

@@ -26,6 +26,7 @@ from bot.models import Passage
 from bot.numbers import has_figure, normalise
 from bot.query import QueryPlan
 from bot.safety import is_instruction
+from ingest.terms import canonical_indicator
 
 # share of the question's weighted terms the best evidence must contain (calibrated on the dev set)
 MIN_COVERAGE = 0.5
@@ -101,12 +102,17 @@ def score_units(units: list[Unit], plan: QueryPlan, terms: QueryTerms) -> list[U
             score += 0.4
         if plan.route == "status" and any(m in unit.text for m in (*NEGATIVE_STATUS, *POSITIVE_STATUS)):
             score += 1.0
+        if plan.wants_unit and plan.wants_unit != "amount" and _has_wanted_unit(unit.text, plan.wants_unit):
+            score += 1.0
         unit.score = score
     return sorted(units, key=lambda u: -u.score)
 
 
 def _anchors(unit: Unit, plan: QueryPlan) -> list[str]:
-    return unit.matched or plan.indicators
+    """The unit's matched terms, most specific first: indicator names, then longer words."""
+    indicator_hits = [m for m in unit.matched if canonical_indicator(m)]
+    others = sorted((m for m in unit.matched if m not in indicator_hits), key=len, reverse=True)
+    return indicator_hits + others or plan.indicators
 
 
 def _best_sentence(unit: Unit, plan: QueryPlan) -> str:
@@ -172,7 +178,7 @@ def answer_lookup(plan: QueryPlan, passages: list[Passage]) -> Draft:
     span = _span(best, plan)
     citer = Citer()
 
-    masks = masked_tokens(span)
+    masks = _masks_after_anchor(span, _anchors(best, plan))
     if masks and not figures(span) and plan.wants_number:
         mark = citer.cite(best.passage, span)
         return Draft(
@@ -185,7 +191,8 @@ def answer_lookup(plan: QueryPlan, passages: list[Passage]) -> Draft:
             text=f"所提供的报告未给出{_what(plan)}的实际完成数，只有预期目标：“{span}”{mark}",
             quotes=citer.quotes, abstained=True,
         )
-    if plan.wants_unit and not plan.wants_rate and not _has_wanted_unit(span, plan.wants_unit):
+    if plan.wants_unit and not plan.wants_rate and not plan.wants_target \
+            and not _has_wanted_unit(span, plan.wants_unit):
         mark = citer.cite(best.passage, span)
         return Draft(
             text=f"所提供的报告没有给出{_what(plan)}的具体数量，只有：“{span}”{mark}",
@@ -234,14 +241,22 @@ def answer_status(plan: QueryPlan, passages: list[Passage]) -> Draft:
     return draft
 
 
-def _first_value(span: str, want_rate: bool) -> float | None:
-    for figure in figures(span):
-        is_rate = figure.endswith("%")
-        if is_rate == want_rate:
-            try:
-                return float(re.match(r"-?[\d.]+", figure).group(0))  # type: ignore[union-attr]
-            except (AttributeError, ValueError):
-                return None
+def _after_anchor(span: str, anchors: list[str]) -> str:
+    """The span from the first anchor mention on (figures before it belong to other subjects)."""
+    for anchor in anchors:
+        if anchor and anchor in span:
+            return span[span.find(anchor):]
+    return span
+
+
+def _masks_after_anchor(span: str, anchors: list[str]) -> list[str]:
+    return masked_tokens(_after_anchor(span, anchors)) or masked_tokens(span)
+
+
+def _first_figure(span: str, want_rate: bool, anchors: list[str]) -> str | None:
+    for figure in figures(_after_anchor(span, anchors)):
+        if figure.endswith("%") == want_rate:
+            return figure
     return None
 
 
@@ -276,10 +291,9 @@ def answer_compare(plan: QueryPlan, passages: list[Passage]) -> Draft:
         masks = masked_tokens(span)
         suffix = f"（该数值以“{masks[0]}”隐去）" if masks and not figures(span) else ""
         lines.append(f"- {region}（{year}年）：{span}{mark}{suffix}")
-        value = _first_value(span, want_rate)
-        if value is not None:
-            shown = next(f for f in figures(span) if f.endswith("%") == want_rate)
-            values.append((region, year, value, f"{shown}{mark}"))
+        shown = _first_figure(span, want_rate, _anchors(best, sub_plan))
+        if shown is not None:
+            values.append((region, year, float(re.match(r"-?[\d.]+", shown).group(0)), f"{shown}{mark}"))  # type: ignore[union-attr]
     if all(r["数值"] == "报告未给出" for r in rows):
         return abstain(plan)
     text = "对比如下：\n" + "\n".join(lines)

@@ -99,7 +99,7 @@ def wanted_unit(question: str) -> str | None:
     match = re.search(r"多少(" + "|".join(_AMOUNT_UNITS) + ")", question)
     if match:
         return match.group(1)
-    match = re.search(r"(总量|总额|规模)", question)
+    match = re.search(r"(总量|总额|规模(?!以上))", question)
     return "amount" if match else None
 
 
