@@ -20,9 +20,11 @@ from bot.llm import ABSTAIN_MARKERS, LLMBackend
 from bot.models import Answer, Citation, Passage, Turn
 from bot.numbers import numbers_with_units
 from bot.query import QueryPlan, analyse
+from bot.records import answer_from_records
 from bot.retrieve import HybridRetriever
 from bot.safety import redact_instructions
 from bot.verify import renumber, verify
+from ingest.models import Chunk, Indicator
 
 State = dict[str, Any]
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -56,11 +58,16 @@ class AnswerChain:
         known_regions: Callable[[], list[str]],
         top_k: int = 6,
         llm: LLMBackend | None = None,
+        records: Callable[[QueryPlan], list[Indicator]] | None = None,
+        chunk_lookup: Callable[[list[str]], dict[str, Chunk]] | None = None,
     ) -> None:
         self.retriever = retriever
         self.known_regions = known_regions
         self.top_k = top_k
         self.llm = llm
+        # indicator records (status/compare answers) and the chunks they quote
+        self.records = records
+        self.chunk_lookup = chunk_lookup
         self.runnable: Runnable = (
             RunnablePassthrough.assign(condensed=timed("condense", self._condense))
             | RunnablePassthrough.assign(plan=timed("route", self._route))
@@ -93,11 +100,41 @@ class AnswerChain:
         plan: QueryPlan = state["plan"]
         passages: list[Passage] = state["passages"]
         if self.llm is None:
-            return answer_extractive(plan, passages)
+            draft = self._answer_records(plan, passages)
+            return draft if draft is not None else answer_extractive(plan, passages)
         if not passages:
             return answer_extractive(plan, passages)
         text = "".join(self.llm.stream_answer(plan.question, passages, plan.route))
         return self.llm_draft(text, passages)
+
+    # ---- indicator records (status / compare) ----------------------------------------------
+    def _answer_records(self, plan: QueryPlan, passages: list[Passage]) -> Draft | None:
+        """Answer from indicator records; a record's chunk that was not retrieved is appended to
+        `passages` (in place, so verification sees it) only when the records answer."""
+        if self.records is None or plan.route not in ("status", "compare"):
+            return None
+        records = self.records(plan)
+        if not records:
+            return None
+        extended = list(passages)
+
+        def fetch(chunk_id: str) -> int | None:
+            for index, passage in enumerate(extended):
+                if passage.chunk_id == chunk_id:
+                    return index
+            chunk = (self.chunk_lookup([chunk_id]) if self.chunk_lookup else {}).get(chunk_id)
+            if chunk is None:
+                return None
+            extended.append(Passage(
+                chunk_id=chunk.id, doc=chunk.doc, text=chunk.text, section=chunk.section, region=chunk.region,
+                year=chunk.year, year_from=chunk.year_from, year_to=chunk.year_to, kind=chunk.kind, masked=chunk.masked,
+            ))
+            return len(extended) - 1
+
+        draft = answer_from_records(plan, records, fetch)
+        if draft is not None:
+            passages.extend(extended[len(passages):])
+        return draft
 
     @staticmethod
     def llm_draft(text: str, passages: list[Passage]) -> Draft:

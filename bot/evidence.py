@@ -132,9 +132,11 @@ def figure_span(sentence: str, anchors: list[str], max_clauses: int = 4) -> tupl
     spans = clauses_of(sentence)
     if not spans:
         return 0, len(sentence)
-    anchor_index = next(
-        (i for i, (s, e) in enumerate(spans) if any(a in sentence[s:e] for a in anchors)), None
-    )
+    anchor_index = None
+    for anchor in anchors:  # most specific anchor first
+        anchor_index = next((i for i, (s, e) in enumerate(spans) if anchor in sentence[s:e]), None)
+        if anchor_index is not None:
+            break
     if anchor_index is None:
         return 0, len(sentence)
     first = anchor_index

@@ -90,7 +90,7 @@ def score_units(units: list[Unit], plan: QueryPlan, terms: QueryTerms) -> list[U
         unit.matched = matched
         unit.coverage = base / total
         score = base + 0.6 / (1 + unit.passage)
-        numeric = has_figure(unit.text) or bool(masked_tokens(unit.text))
+        numeric = has_figure(unit.text) or bool(_figure_masks(unit.text))
         if numeric and (plan.wants_number or plan.route == "compare"):
             score += 0.8
         target_like = is_target_statement(unit.text)
@@ -104,6 +104,8 @@ def score_units(units: list[Unit], plan: QueryPlan, terms: QueryTerms) -> list[U
             score += 1.0
         if plan.wants_unit and plan.wants_unit != "amount" and _has_wanted_unit(unit.text, plan.wants_unit):
             score += 1.0
+        if len(unit.text) <= 16 and not numeric and plan.route in ("list", "summary"):
+            score -= 1.0  # a bare heading says little on its own
         unit.score = score
     return sorted(units, key=lambda u: -u.score)
 
@@ -164,7 +166,8 @@ def _has_wanted_unit(span: str, unit: str) -> bool:
 
 
 def _covers(best: Unit, plan: QueryPlan, minimum: float = MIN_COVERAGE) -> bool:
-    if plan.indicators and not any(m for m in best.matched if m):
+    """Enough of the question is in the evidence — and the indicator asked about, if any, is."""
+    if plan.indicators and not any(canonical_indicator(m) for m in best.matched):
         return False
     return best.coverage >= minimum
 
@@ -249,8 +252,13 @@ def _after_anchor(span: str, anchors: list[str]) -> str:
     return span
 
 
+def _figure_masks(text: str) -> list[str]:
+    """Masked figures, leaving out masked years (“XXXX年”), which hide a date, not the value asked."""
+    return [m for m in masked_tokens(text) if not re.search(re.escape(m) + r"年", text) or len(m) != 4]
+
+
 def _masks_after_anchor(span: str, anchors: list[str]) -> list[str]:
-    return masked_tokens(_after_anchor(span, anchors)) or masked_tokens(span)
+    return _figure_masks(_after_anchor(span, anchors)) or _figure_masks(span)
 
 
 def _first_figure(span: str, want_rate: bool, anchors: list[str]) -> str | None:

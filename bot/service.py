@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from bot.chain import AnswerChain
 from bot.llm import LLMBackend
 from bot.models import Answer, Turn
+from bot.query import QueryPlan
 from bot.retrieve import HybridRetriever
 from bot.settings import Settings
+from ingest.models import Indicator
 from ingest.store import IndexStore, open_store
 
 
@@ -19,7 +21,8 @@ class QAService:
         self.store = store or open_store(settings)
         self.retriever = HybridRetriever(self.store, settings.retrieve_k, settings.rrf_k)
         llm = LLMBackend(settings, chat_model) if (settings.llm_enabled or chat_model is not None) else None
-        self.chain = AnswerChain(self.retriever, self.known_regions, settings.top_k, llm)
+        self.chain = AnswerChain(self.retriever, self.known_regions, settings.top_k, llm,
+                                 records=self.indicator_records, chunk_lookup=self.store.chunks_by_ids)
         self._regions: tuple[int, list[str]] | None = None
         self._lock = threading.Lock()
 
@@ -29,6 +32,12 @@ class QAService:
             if self._regions is None or self._regions[0] != generation:
                 self._regions = (generation, self.store.regions())
             return self._regions[1]
+
+    def indicator_records(self, plan: QueryPlan) -> list[Indicator]:
+        """The indicator records of the regions a question names (all regions when it names none)."""
+        if plan.regions:
+            return [r for region in plan.regions for r in self.store.indicators(region=region)]
+        return self.store.indicators()
 
     def warm_up(self) -> None:
         """Load the embedder, the lexical index and Chroma before the first question."""
