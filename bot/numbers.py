@@ -14,7 +14,7 @@ UNITS = (
 )
 _UNIT_ALT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 # 557.7亿元 | 4.7% | 1.15万户 | 6069人 | 12,345元 ; also "第1位"-style ranks are not values
-NUMBER_WITH_UNIT = re.compile(rf"(?<![\d.])(-?\d[\d,]*(?:\.\d+)?)\s*(?:余|多)?\s*({_UNIT_ALT})")
+NUMBER_WITH_UNIT = re.compile(rf"(?<![\d.])((?:(?<=[^\s\d])-)?\d[\d,]*(?:\.\d+)?)\s*(?:余|多)?\s*({_UNIT_ALT})")
 PLAIN_NUMBER = re.compile(r"(?<![\d.])\d[\d,]*(?:\.\d+)?")
 YEAR_LIKE = re.compile(r"^(19|20)\d{2}$")
 
@@ -29,7 +29,9 @@ def normalise(text: str) -> str:
 def numbers_with_units(text: str) -> list[str]:
     """Each figure with its unit, normalised ('557.7亿元', '4.7%'); years ('2022年') excluded."""
     found: list[str] = []
-    for match in NUMBER_WITH_UNIT.finditer(normalise(text)):
+    # keep spaces here: a list bullet "- 12个" is not the negative number "-12个"
+    plain = re.sub(r"(?<=\d),(?=\d{3})", "", unicodedata.normalize("NFKC", text))
+    for match in NUMBER_WITH_UNIT.finditer(plain):
         value, unit = match.group(1).replace(",", ""), match.group(2)
         if unit == "年" and YEAR_LIKE.match(value):
             continue

@@ -195,13 +195,13 @@ def answer_status_records(plan: QueryPlan, records: list[Indicator], fetch: Pass
             blocks.append(f"{label}：\n" + "\n".join(lines))
         else:
             empty.append(label)
-    if not answered:
+    if not answered and (plan.indicators or not (negative or positive)):
         return None
     text = "\n".join(blocks)
     if empty:
         what = "哪些指标未完成目标" if negative else "哪些指标超额完成" if positive else "相关指标的完成情况"
         text += "\n" + "\n".join(f"{label}：所提供的报告未说明{what}。" for label in empty)
-    return Draft(text=text, quotes=citer.quotes)
+    return Draft(text=text.strip(), quotes=citer.quotes, abstained=not answered)
 
 
 def _pick_compare(records: list[Indicator], want_rate: bool) -> Indicator | None:

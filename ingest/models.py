@@ -76,6 +76,12 @@ class Indicator(BaseModel):
     doc: str
     chunk_id: str
     quote: str
+    # "indicator": one named figure; "tally": counts of tasks done / not done ("已完成170项");
+    # "group": a statement about several indicators, not all named ("地区生产总值等5项经济指标未能实现预期目标")
+    kind: Literal["indicator", "tally", "group"] = "indicator"
+    count: int | None = None  # tally: total tasks; group: how many indicators the statement covers
+    unnamed: int | None = None  # group: how many of those the text does not name
+    note: str = ""  # e.g. "详见附件" when the items are listed only in an attachment
 
 
 class FileError(BaseModel):

@@ -94,12 +94,15 @@ def surface_forms(canonical: str) -> tuple[str, ...]:
 
 
 def expand_query(text: str) -> str:
-    """Append the canonical names and report-side aliases of every indicator the question names."""
+    """Append the report-side names of every indicator and topic the question names."""
     extra: list[str] = []
     for canon in indicators_in(text):
         for form in surface_forms(canon):
             if form not in text and not form.isascii():
                 extra.append(form)
+    for topic, variants in TOPIC_WORDS.items():
+        if topic in text:
+            extra.extend(v for v in variants if v not in text and v not in extra)
     return f"{text} {' '.join(extra)}" if extra else text
 
 
