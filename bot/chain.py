@@ -111,7 +111,7 @@ class AnswerChain:
     def _answer_records(self, plan: QueryPlan, passages: list[Passage]) -> Draft | None:
         """Answer from indicator records; a record's chunk that was not retrieved is appended to
         `passages` (in place, so verification sees it) only when the records answer."""
-        if self.records is None or plan.route not in ("status", "compare"):
+        if self.records is None or plan.route not in ("status", "compare", "lookup"):
             return None
         records = self.records(plan)
         if not records:

@@ -24,7 +24,7 @@ _QUESTION_WORDS = re.compile(
 )
 UNIT_WORDS = frozenset(("亿元", "万元", "元", "万人", "人", "个", "项", "天", "户", "亩", "公里", "平方公里", "家",
                         "倍", "次", "%", "万", "亿"))
-TARGET_MARKERS = ("左右", "力争", "预期", "目标是", "计划", "以上", "确保", "争取", "将")
+TARGET_MARKERS = ("左右", "力争", "预期", "目标是", "计划", "确保", "争取")
 ACHIEVED_MARKERS = ("同比", "超过既定目标", "完成年度目标任务的", "完成全年任务的", "超额完成", "比上年")
 NEGATIVE_STATUS = ("未完成", "未能", "未达到", "没有完成", "还未", "尚未", "未实现", "滞后", "差距")
 POSITIVE_STATUS = ("超额完成", "超过既定目标", "超额", "完成年度目标任务的", "完成全年任务的", "提前完成")
@@ -115,6 +115,17 @@ def match_score(text: str, terms: QueryTerms) -> tuple[float, list[str]]:
                 score += word_weight(word) * share * 0.7
                 matched.append(word)
     return score, matched
+
+
+PLAN_SECTION_MARKERS = ("目标任务", "工作安排", "工作打算", "重点任务", "主要任务", "工作重点", "今后", "下步",
+                        "下一步", "计划", "思路", "展望", "建议")
+
+
+def is_plan_section(section: str, doc_year: int | None, section_year: int) -> bool:
+    """A section that sets out plans: named so (“三、2022年重点目标任务”), or a work report's own year."""
+    if any(marker in section for marker in PLAN_SECTION_MARKERS):
+        return True
+    return bool(doc_year) and section_year == doc_year and "回顾" not in section and "总结" not in section
 
 
 def is_target_statement(text: str) -> bool:

@@ -16,6 +16,7 @@ from bot.evidence import (
     QueryTerms,
     figure_span,
     figures,
+    is_plan_section,
     is_target_statement,
     masked_tokens,
     match_score,
@@ -46,6 +47,7 @@ class Unit:
     score: float = 0.0
     coverage: float = 0.0
     matched: list[str] = field(default_factory=list)
+    in_plan_section: bool = False
 
 
 @dataclass
@@ -83,8 +85,19 @@ def units_of(passages: list[Passage]) -> list[Unit]:
     return units
 
 
-def score_units(units: list[Unit], plan: QueryPlan, terms: QueryTerms) -> list[Unit]:
+def score_units(
+    units: list[Unit], plan: QueryPlan, terms: QueryTerms, passages: list[Passage] | None = None
+) -> list[Unit]:
     total = terms.total_weight or 1.0
+    section_bonus: dict[int, float] = {}
+    plan_section: dict[int, bool] = {}
+    for index, passage in enumerate(passages or []):
+        # a question that names a section (“下步工作要求”, “存在的问题”) prefers that section's lines
+        matched_section = match_score(passage.section, terms)[0]
+        section_bonus[index] = min(matched_section / total, 1.0)
+        plan_section[index] = passage.kind == "政府工作报告" and is_plan_section(
+            passage.section, passage.year, passage.year_from if passage.year_from == passage.year_to else 0
+        ) or any(m in passage.section for m in ("目标任务", "工作安排", "工作打算", "下步", "下一步"))
     for unit in units:
         base, matched = match_score(unit.text, terms)
         unit.matched = matched
@@ -93,7 +106,11 @@ def score_units(units: list[Unit], plan: QueryPlan, terms: QueryTerms) -> list[U
         numeric = has_figure(unit.text) or bool(_figure_masks(unit.text))
         if numeric and (plan.wants_number or plan.route == "compare"):
             score += 0.8
-        target_like = is_target_statement(unit.text)
+        score += 1.5 * unit.coverage  # evidence that covers all of the question beats a partial match
+        score += 1.5 * section_bonus.get(unit.passage, 0.0)
+        unit.coverage = max(unit.coverage, section_bonus.get(unit.passage, 0.0))
+        unit.in_plan_section = plan_section.get(unit.passage, False)
+        target_like = is_target_statement(unit.text) or unit.in_plan_section
         if target_like and plan.wants_target:
             score += 0.8
         elif target_like and plan.wants_number:
@@ -173,7 +190,7 @@ def _covers(best: Unit, plan: QueryPlan, minimum: float = MIN_COVERAGE) -> bool:
 
 
 def answer_lookup(plan: QueryPlan, passages: list[Passage]) -> Draft:
-    units = score_units(units_of(passages), plan, query_terms(plan))
+    units = score_units(units_of(passages), plan, query_terms(plan), passages)
     if not units or not _covers(units[0], plan):
         return abstain(plan)
     best = units[0]
@@ -188,7 +205,14 @@ def answer_lookup(plan: QueryPlan, passages: list[Passage]) -> Draft:
             text=f"报告中该数值以“{masks[0]}”隐去，未公开具体数字。原文：“{span}”{mark}",
             quotes=citer.quotes,
         )
-    if plan.wants_actual and is_target_statement(span):
+    target_like = is_target_statement(span) or best.in_plan_section
+    if plan.wants_target and not target_like and plan.wants_number and plan.indicators:
+        mark = citer.cite(best.passage, span)
+        return Draft(
+            text=f"所提供的报告未给出{_what(plan)}的目标，只有实际情况：“{span}”{mark}",
+            quotes=citer.quotes, abstained=True,
+        )
+    if plan.wants_actual and target_like:
         mark = citer.cite(best.passage, span)
         return Draft(
             text=f"所提供的报告未给出{_what(plan)}的实际完成数，只有预期目标：“{span}”{mark}",
@@ -207,7 +231,7 @@ def answer_lookup(plan: QueryPlan, passages: list[Passage]) -> Draft:
 
 
 def answer_list(plan: QueryPlan, passages: list[Passage], max_items: int = 5) -> Draft:
-    units = score_units(units_of(passages), plan, query_terms(plan))
+    units = score_units(units_of(passages), plan, query_terms(plan), passages)
     if not units or not _covers(units[0], plan, LIST_MIN_COVERAGE):
         return abstain(plan)
     polarity: tuple[str, ...] = ()
@@ -215,8 +239,8 @@ def answer_list(plan: QueryPlan, passages: list[Passage], max_items: int = 5) ->
         polarity = NEGATIVE_STATUS if re.search(r"未|没|不|差", plan.question) else (
             POSITIVE_STATUS if "超" in plan.question else ())
     best = units[0].score
-    chosen: list[Unit] = []
-    for unit in units:
+    chosen: list[Unit] = _named_section_items(plan, passages, units, max_items) if not polarity else []
+    for unit in units if not chosen else []:
         if len(chosen) >= max_items:
             break
         if polarity and not any(m in unit.text for m in polarity):
@@ -235,6 +259,44 @@ def answer_list(plan: QueryPlan, passages: list[Passage], max_items: int = 5) ->
         lines.append(f"- {span}{citer.cite(unit.passage, span)}")
     head = f"{_lead(passages[chosen[0].passage])}，相关内容如下："
     return Draft(text=head + "\n" + "\n".join(lines), quotes=citer.quotes)
+
+
+SECTION_MATCH = 0.4  # share of the question's terms a section heading must carry to be "named"
+
+
+def _chunk_ordinal(chunk_id: str) -> int:
+    tail = chunk_id.rsplit("-", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def _named_section_items(plan: QueryPlan, passages: list[Passage], units: list[Unit], max_items: int) -> list[Unit]:
+    """When the question names a section (“存在的问题”, “下步工作要求”), its items in document order."""
+    terms = query_terms(plan)
+    total = terms.total_weight or 1.0
+    best_index, best_share = None, 0.0
+    for index, passage in enumerate(passages):
+        heading = passage.section.split(" > ")[0] if passage.section else ""
+        share = match_score(heading, terms)[0] / total if heading else 0.0
+        if share > best_share:
+            best_index, best_share = index, share
+    if best_index is None or best_share < SECTION_MATCH:
+        return []
+    top = passages[best_index].section.split(" > ")[0]
+    doc = passages[best_index].doc
+    members = sorted(
+        (u for u in units if passages[u.passage].doc == doc and passages[u.passage].section.split(" > ")[0] == top),
+        key=lambda u: (_chunk_ordinal(passages[u.passage].chunk_id), passages[u.passage].text.find(u.text)),
+    )
+    items: list[Unit] = []
+    for unit in members:
+        is_item_title = bool(re.match(r"^(（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|\d+[．.、])", unit.text))
+        if (unit.text == top or (len(unit.text) <= 16 and not is_item_title) or unit.text.startswith("附件")
+                or any(unit.text in c.text or c.text in unit.text for c in items)):
+            continue
+        items.append(unit)
+        if len(items) >= max_items:
+            break
+    return items
 
 
 def answer_status(plan: QueryPlan, passages: list[Passage]) -> Draft:
@@ -284,7 +346,8 @@ def answer_compare(plan: QueryPlan, passages: list[Passage]) -> Draft:
     for region in plan.regions:
         own = [i for i, p in enumerate(passages) if p.region == region]
         sub_plan = plan.model_copy(update={"regions": [region], "route": "lookup"})
-        units = score_units(units_of([passages[i] for i in own]), sub_plan, query_terms(sub_plan))
+        own_passages = [passages[i] for i in own]
+        units = score_units(units_of(own_passages), sub_plan, query_terms(sub_plan), own_passages)
         if not units or not _covers(units[0], sub_plan):
             rows.append({"地区": region, "年份": "", "数值": "报告未给出", "出处": ""})
             lines.append(f"- {region}：所提供的报告中未找到相关数据")

@@ -116,9 +116,35 @@ def _group_line(group: Indicator, named: list[Indicator], mark: str) -> str:
     return text + mark
 
 
+_GENERIC_STATUS_WORDS = re.compile(
+    r"^(指标|事项|任务|目标任务|工作任务|经济指标|主要指标|项目|没有|未|超额|超过|年度|政府工作报告|报告|完成|达到|"
+    r"实现|情况|多少|几项|哪些|件|项|政府|工作|落实|完成率|总体|整体|事)$"
+)
+
+
+def _specific_words(plan: QueryPlan) -> list[str]:
+    """Content words of the question beyond the generic status vocabulary."""
+    from bot.evidence import query_terms
+
+    return [w for w in query_terms(plan).words if not _GENERIC_STATUS_WORDS.match(w) and len(w) >= 2]
+
+
+def _tally_clause(tally: Indicator) -> str:
+    """The tally's own clause with its share, e.g. “未完成事项5项，占总任务数的2.9%”."""
+    start = tally.quote.find(tally.name_raw)
+    if start < 0:
+        return tally.name_raw
+    end = len(tally.quote)
+    for stop in ("；", ";", "。", "（"):
+        position = tally.quote.find(stop, start)
+        if position >= 0:
+            end = min(end, position)
+    return tally.quote[start:end].strip("，, ")
+
+
 def _tally_line(tally: Indicator, mark: str) -> str:
     if tally.status == "not_met" and tally.note:
-        return (f"通报称{tally.name_raw}，具体事项只列在附件中（{tally.note}），所提供的报告正文未包含该附件，"
+        return (f"通报称“{_tally_clause(tally)}”，具体事项只列在附件中（{tally.note}），所提供的报告正文未包含该附件，"
                 f"无法列出是哪些事项{mark}")
     return f"通报称“{tally.quote}”{mark}"
 
@@ -158,6 +184,8 @@ def answer_status_records(plan: QueryPlan, records: list[Indicator], fetch: Pass
                or re.search(r"达到了吗|完成了吗|实现了吗|达标了吗|完成得|完成情况|达到目标|完成目标", plan.question))
     if not plan.indicators and not generic:
         return None
+    if not plan.indicators and _specific_words(plan):
+        return None  # asks about something records do not name (“民生工程”, “生猪出栏”): use passages
     citer = Citer()
     blocks: list[str] = []
     empty: list[str] = []
@@ -272,4 +300,30 @@ def answer_from_records(plan: QueryPlan, records: list[Indicator], fetch_passage
         return answer_status_records(plan, records, fetch_passage)
     if plan.route == "compare":
         return answer_compare_records(plan, records, fetch_passage)
+    if plan.route == "lookup":
+        return answer_target_records(plan, records, fetch_passage)
     return None
+
+
+def answer_target_records(plan: QueryPlan, records: list[Indicator], fetch: PassageFetcher) -> Draft | None:
+    """“…的目标是多少”: the target a record states for the asked indicator, quoted and cited."""
+    if not (plan.wants_target and plan.indicators):
+        return None
+    regions = plan.regions or sorted({r.region for r in records})
+    citer = Citer()
+    lines: list[str] = []
+    for region in regions:
+        for record in records:
+            if (record.region == region and record.name in plan.indicators and record.target_text
+                    and _year_ok(record, plan, region) and record.target_text in record.quote):
+                index = fetch(record.chunk_id)
+                if index is None:
+                    continue
+                year = f"{record.year}年" if record.year else ""
+                masks = find_masks(record.target_text)
+                note = f"（报告中该目标值以“{masks[0]}”隐去，未公开具体数字）" if masks else ""
+                lines.append(f"- {region}{year}{record.name}的目标：“{record.target_text}”{note}"
+                             f"{citer.cite(index, record.quote)}")
+    if not lines:
+        return None
+    return Draft(text="\n".join(lines), quotes=citer.quotes)
