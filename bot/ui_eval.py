@@ -21,6 +21,10 @@ from bot.numbers import normalise
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
+TYPE_LABELS: dict[str, str] = {
+    "lookup": "数字查询", "status": "目标完成情况", "compare": "对比", "followup": "追问", "list": "列举",
+    "summary": "概述", "masked_value": "隐去数字", "unanswerable": "无法回答",
+}
 MASK_WORDS = ("隐去", "隐藏", "被隐", "未公开", "***", "**", "XX", "xx")
 
 
@@ -32,6 +36,10 @@ class EvalOutcome:
     total: int = 0
     source: str = "内置评分"
     extra: dict[str, object] = field(default_factory=dict)
+
+
+def type_label(kind: str) -> str:
+    return TYPE_LABELS.get(kind, kind)
 
 
 def load_items(path: Path) -> list[dict]:
@@ -92,7 +100,7 @@ def builtin_run(service, items: list[dict], progress: Progress | None = None) ->
         bucket[0] += 1
         bucket[1] += int(ok)
         if not ok:
-            failures.append([item["id"], item["type"], item["question"], "、".join(item.get("key_facts") or [])
+            failures.append([item["id"], type_label(item["type"]), item["question"], "、".join(item.get("key_facts") or [])
                              or ("应拒答" if item["type"] == "unanswerable" else "—"), text, "要点不全或未按要求拒答"])
     if progress:
         progress(1.0, "完成")
@@ -107,7 +115,7 @@ def builtin_run(service, items: list[dict], progress: Progress | None = None) ->
         ["平均耗时（毫秒）", round(sum(latencies) / total, 1) if total else 0],
         ["P95 耗时（毫秒）", round(p95, 1)],
     ]
-    rows = [{"类型": k, "题数": v[0], "正确": v[1], "准确率": round(v[1] / v[0], 3) if v[0] else 0.0}
+    rows = [{"类型": type_label(k), "题数": v[0], "正确": v[1], "准确率": round(v[1] / v[0], 3) if v[0] else 0.0}
             for k, v in sorted(per_type.items())]
     return EvalOutcome(metrics, rows, failures, total)
 
@@ -154,9 +162,9 @@ def harness_run(service, items: list[dict], progress: Progress | None = None) ->
         ["P50 耗时（毫秒）", _ms(overall.latency_p50_ms)],
         ["P95 耗时（毫秒）", _ms(overall.latency_p95_ms)],
     ]
-    per_type = [{"类型": t, "题数": s.n, "正确": round((s.accuracy or 0.0) * s.n), "准确率": s.accuracy or 0.0}
+    per_type = [{"类型": type_label(t), "题数": s.n, "正确": round((s.accuracy or 0.0) * s.n), "准确率": s.accuracy or 0.0}
                 for t, s in summarise_by_type(results).items()]
-    failures = [[r.id, r.type, r.question, "、".join(r.key_facts) or ("应拒答" if r.type == "unanswerable" else "—"),
+    failures = [[r.id, type_label(r.type), r.question, "、".join(r.key_facts) or ("应拒答" if r.type == "unanswerable" else "—"),
                  r.answer, r.failure] for r in results if not r.accurate]
     return EvalOutcome(metrics, per_type, failures, len(items), source="评测框架（eval.metrics）")
 

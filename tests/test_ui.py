@@ -1,0 +1,300 @@
+"""The Gradio UI: a real `govqa chat` server over a copy of the seed index, driven by headless Chromium
+(Playwright) and by gradio_client. No mocks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from bot.models import Answer, Citation
+from bot.ui import _compare_question, _filters, _parse_history, make_auth
+from bot.ui_render import answer_markdown, highlight, md_escape
+from tests.ui_helpers import CHROMIUM, CHROMIUM_ARGS, ROOT, Server
+
+DOCS = ROOT / "docs"
+XSS_DOC = (
+    "测试县2023年工作总结\n\n一、主要成效\n"
+    "测试县2023年地区生产总值123.4亿元，同比增长5.5%。<script>window.__xss=1</script>\n"
+    '<img src=x onerror="window.__xss=2">全年新增城镇就业1234人。\n'
+)
+needs_browser = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is missing (make browser)")
+
+
+# ---- pure rendering -----------------------------------------------------------------------------
+def test_md_escape_renders_markup_as_text() -> None:
+    text = md_escape('<script>alert(1)</script> ***亿元 [x](javascript:y) <img src=x onerror="z">')
+    assert re.search(r"(?<!\\)[<>\[\]*]", text) is None  # every markup character is escaped
+    assert "\\<script\\>" in text and "\\*\\*\\*亿元" in text and "\\[x\\]\\(javascript" in text
+
+
+def test_answer_markdown_links_only_known_markers() -> None:
+    cite = Citation(n=1, doc="a<b>.txt", chunk_id="c-1", quote="q")
+    answer = Answer(question="q", answer="数值557.7亿元[1]，另见[7]。", citations=[cite])
+    md = answer_markdown(answer, 3)
+    assert "[\\[1\\]](#cite-3-1)" in md
+    assert "\\[7\\]" in md and "#cite-3-7" not in md
+    assert "a\\<b\\>\\.txt" in md
+
+
+def test_highlight_escapes_and_marks_quote() -> None:
+    html, found = highlight("前文<b>557.7亿元</b>。后文", "<b>557.7亿元</b>")
+    assert found and html == "前文<mark>&lt;b&gt;557.7亿元&lt;/b&gt;</mark>。后文"
+    html, found = highlight("增长４.７％，位居第一", "增长4.7%")  # full-width digits in the chunk
+    assert found and "<mark>增长４.７％</mark>" in html
+
+
+def test_helpers_parse_inputs() -> None:
+    assert _filters("全部", "2022", "全部") == (None, 2022, None)
+    assert _filters("冠县", "", None) == ("冠县", None, None)
+    assert _parse_history('[{"role": "user", "content": "x"}]') == [{"role": "user", "content": "x"}]
+    assert _compare_question(["云阳县", "冠县", "某县"], "地区生产总值", "全部") == "云阳县、冠县和某县的地区生产总值分别是多少？"
+
+
+def test_auth_file(tmp_path: Path) -> None:
+    path = tmp_path / "users"
+    path.write_text(f"# comment\nalice:{hashlib.sha256(b's3cret').hexdigest()}\n", encoding="utf-8")
+    check = make_auth(path)
+    assert check("alice", "s3cret") and not check("alice", "wrong") and not check("bob", "s3cret")
+
+
+# ---- the running app ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def server(seed_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    index = tmp_path_factory.mktemp("ui-index") / "index"
+    shutil.copytree(seed_index, index)
+    srv = Server(index)
+    try:
+        up = srv.wait_for("UI up at", 120)
+        ready = srv.wait_for("ready to answer", 120)
+        print(f"\n[ui] existing index: UI up after {up:.1f} s, ready after {ready:.1f} s (process start included)")
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def client(server: Server):
+    from gradio_client import Client
+
+    return Client(server.url, verbose=False)
+
+
+def test_api_ask(client) -> None:
+    result = client.predict("云阳县2022年地区生产总值是多少？", "[]", "", "", api_name="/ask")
+    assert "557.7" in result["answer"] and result["citations"][0]["n"] == 1
+    history = json.dumps([{"role": "user", "content": "云阳县2022年一般公共预算收入是多少？"},
+                          {"role": "assistant", "content": "云阳县2022年一般公共预算收入18.1亿元。[1]"}],
+                         ensure_ascii=False)
+    follow = client.predict("那冠县呢？", history, "", "", api_name="/ask")
+    assert "冠县" in follow["answer"] and all(c["region"] == "冠县" for c in follow["citations"])
+    filtered = client.predict("地区生产总值是多少？", "[]", "云阳县", "2022", api_name="/ask")
+    assert all(c["region"] == "云阳县" for c in filtered["citations"])
+
+
+def test_api_concurrent_20(client, server: Server) -> None:
+    question = "云阳县2022年地区生产总值是多少？"
+
+    def call(_: int) -> tuple[float, dict]:
+        start = time.perf_counter()
+        result = client.predict(question, "[]", "", "", api_name="/ask")
+        return time.perf_counter() - start, result
+
+    wall = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        outcomes = list(pool.map(call, range(20)))
+    wall = time.perf_counter() - wall
+    latencies = sorted(seconds for seconds, _ in outcomes)
+    assert all("557.7" in result["answer"] for _, result in outcomes)
+    p95 = latencies[math.ceil(0.95 * len(latencies)) - 1]
+    rss = server.rss_mib()
+    print(f"\n[ui] 20 concurrent ask calls: all ok, wall {wall:.2f} s, p50 {latencies[9]:.2f} s, "
+          f"p95 {p95:.2f} s, max {latencies[-1]:.2f} s; server RSS {rss:.0f} MiB")
+    assert rss < 1536
+
+
+# ---- browser --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is missing (make browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server: Server):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    tab.goto(server.url)
+    tab.wait_for_selector("#question textarea")
+    yield tab
+    context.close()
+
+
+def ask(page, question: str) -> None:
+    count = page.locator('#chat [data-testid="bot"]').count()
+    page.fill("#question textarea", question)
+    page.click("#send")
+    wait_answer(page, count)
+
+
+def wait_answer(page, before: int) -> None:
+    """Wait until a new assistant message with its final text (not the placeholder) is there."""
+    page.wait_for_function(
+        """(before) => {
+            const bots = document.querySelectorAll('#chat [data-testid="bot"]');
+            if (bots.length === 0) return false;
+            const last = bots[bots.length - 1].innerText;
+            return bots.length > before
+                && last.length > 0 && !last.includes('正在检索') && !last.includes('还在导入');
+        }""",
+        arg=before,
+    )
+
+
+def last_bot_text(page) -> str:
+    return page.locator('#chat [data-testid="bot"]').last.inner_text()
+
+
+@needs_browser
+def test_chat_cited_answer_source_panel_and_follow_up(page) -> None:
+    ask(page, "云阳县2022年地区生产总值是多少？")
+    text = last_bot_text(page)
+    assert "557.7" in text and "[1]" in text
+    assert page.locator("#source-panel mark").count() == 0  # the passage only opens on a click
+    page.locator('#chat a[href="#cite-0-1"]').first.click()
+    page.wait_for_selector("#source-panel mark")
+    panel = page.inner_text("#source-panel")
+    assert "557.7" in page.inner_text("#source-panel mark")
+    assert "002_51f523802f205a70.txt" in panel and "云阳县" in panel and "2022" in panel
+    assert "二、工作成效明显的13个事项" in panel
+
+    before = page.locator('#chat [data-testid="bot"]').count()
+    page.get_by_role("button", name="那冠县呢？").click()
+    wait_answer(page, before)
+    follow = last_bot_text(page)
+    assert "冠县" in follow and "[1]" in follow
+    page.locator('#chat a[href="#cite-1-1"]').first.click()
+    page.wait_for_selector("#source-panel .src-card mark")
+    assert "003_48dcd54b015efb98.txt" in page.inner_text("#source-panel .src-card")
+    DOCS.mkdir(exist_ok=True)
+    page.screenshot(path=str(DOCS / "screenshot-chat.png"))
+
+    page.click("#clear")
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+    assert page.locator("#source-panel mark").count() == 0
+
+
+@needs_browser
+def test_filters_are_filled_from_the_index(page) -> None:
+    page.locator("#filter-region input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert {"全部", "云阳县", "冠县"} <= {o.replace("✓", "").strip() for o in options}
+    page.get_by_role("option", name="冠县").click()
+    ask(page, "新增城镇就业多少人？")
+    assert "冠县" in last_bot_text(page)
+
+
+@needs_browser
+def test_compare_two_regions(page) -> None:
+    page.get_by_role("tab", name="对比").click()
+    box = page.locator("#cmp-regions input")
+    for region in ("云阳县", "冠县"):
+        box.click()
+        page.get_by_role("option", name=region, exact=True).click()
+    page.click("#cmp-go")
+    page.wait_for_selector("#cmp-out table")
+    table = page.inner_text("#cmp-out table")
+    assert "云阳县" in table and "冠县" in table and "557.7" in table
+    assert "[1]" in table and "[2]" in table  # a citation per cell
+    assert page.locator("#cmp-out mark").count() >= 2
+
+
+@needs_browser
+def test_indicators_tab(page) -> None:
+    page.get_by_role("tab", name="指标").click()
+    page.wait_for_selector("#indicator-table")
+    text = page.inner_text("body")
+    assert "暂无指标记录" in text or "地区生产总值" in page.inner_text("#indicator-table")
+
+
+@needs_browser
+def test_eval_tab_runs_the_dev_set(page) -> None:
+    page.get_by_role("tab", name="评测").click()
+    page.click("#eval-go")
+    page.wait_for_function("document.querySelector('#eval-summary').innerText.includes('已评测')", timeout=600_000)
+    summary = page.inner_text("#eval-summary")
+    assert "已评测 30 题" in summary
+    assert "准确率" in page.inner_text("#eval-metrics")
+    page.wait_for_timeout(1500)  # let the chart draw
+    page.screenshot(path=str(DOCS / "screenshot-eval.png"), full_page=True)
+
+
+@needs_browser
+def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -> None:
+    doc = tmp_path / "xss_test_report.txt"
+    doc.write_text(XSS_DOC, encoding="utf-8")
+    page.get_by_role("tab", name="文档").click()
+    page.set_input_files("#upload input[type=file]", str(doc))
+    page.wait_for_selector("#upload :text('xss_test_report.txt')")
+    page.fill("#upload-region textarea, #upload-region input", "测试县")  # the region override
+    page.click("#upload-go")
+    page.wait_for_function("document.querySelector('#upload-result').innerText.includes('已添加')")
+    assert "xss_test_report.txt" in page.inner_text("#upload-result")
+    page.wait_for_function("document.querySelector('#docs-table').innerText.includes('xss_test_report.txt')")
+    assert "测试县" in page.inner_text("#docs-table")
+
+    page.locator("#doc-pick input").click()
+    page.get_by_role("option", name="xss_test_report.txt").click()
+    page.wait_for_selector("#doc-preview-body")
+    preview = page.inner_text("#doc-preview")
+    assert "<script>window.__xss=1</script>" in preview and 'onerror="window.__xss=2"' in preview
+    assert page.evaluate("typeof window.__xss") == "undefined"
+
+    page.get_by_role("tab", name="对话").click()
+    ask(page, "测试县2023年地区生产总值是多少？")
+    assert "123.4" in last_bot_text(page)
+    page.locator('#chat a[href="#cite-0-1"]').first.click()
+    page.wait_for_selector("#source-panel mark")
+    assert "<script>window.__xss=1</script>" in page.inner_text("#source-panel")
+    assert page.evaluate("typeof window.__xss") == "undefined"
+
+    page.get_by_role("tab", name="文档").click()
+    page.locator("#doc-pick input").click()
+    page.get_by_role("option", name="xss_test_report.txt").click()
+    page.click("#remove-go")
+    page.wait_for_function("!document.querySelector('#docs-table').innerText.includes('xss_test_report.txt')")
+    assert "002_51f523802f205a70.txt" in page.inner_text("#docs-table")
+
+
+# ---- login ------------------------------------------------------------------------------------------
+def test_auth_file_turns_on_login(seed_index: Path, tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    index = tmp_path / "index"
+    shutil.copytree(seed_index, index)
+    users = tmp_path / "users.txt"
+    users.write_text(f"official:{hashlib.sha256('口令123'.encode()).hexdigest()}\n", encoding="utf-8")
+    srv = Server(index, env={"GOVQA_AUTH_FILE": str(users)})
+    try:
+        srv.wait_for("ready to answer", 120)
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a plain ValueError/HTTP error
+            Client(srv.url, verbose=False)
+        authed = Client(srv.url, auth=("official", "口令123"), verbose=False)
+        assert "557.7" in authed.predict("云阳县2022年地区生产总值是多少？", api_name="/ask")["answer"]
+    finally:
+        srv.stop()
