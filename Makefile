@@ -26,7 +26,8 @@ setup: $(VENV)/.base
 setup-test: $(VENV)/.test browser
 
 browser:
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+	@(test -x /usr/bin/chromium && fc-list 2>/dev/null | grep -qi wenquanyi) || (apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 
 run: setup
 	GRADIO_ANALYTICS_ENABLED=False $(VENV)/bin/govqa chat --host $(HOST) --port $(PORT)

@@ -40,6 +40,13 @@ def timed(name: str, fn: Callable[[State], Any]) -> Runnable:
     return RunnableLambda(run).with_config(run_name=name)
 
 
+def passage_year_int(passage: Passage) -> int | None:
+    """The year a passage speaks about: its section's year (“2021年工作回顾”), else the report's."""
+    if passage.year_from == passage.year_to and passage.year_from:
+        return passage.year_from
+    return passage.year
+
+
 def best_quote(passage_text: str, claim: str) -> str:
     """The passage sentence that best supports a claim (shares its figures, then its characters)."""
     sentences = [s.text for s in sentences_of([Passage(chunk_id="", doc="", text=passage_text)])] or [passage_text]
@@ -159,7 +166,7 @@ class AnswerChain:
             index, quote = draft.quotes[old_n - 1]
             passage = passages[index]
             citations.append(Citation(
-                n=new_n, doc=passage.doc, region=passage.region, year=passage.year,
+                n=new_n, doc=passage.doc, region=passage.region, year=passage_year_int(passage),
                 section=passage.section, chunk_id=passage.chunk_id, quote=quote or passage.text[:120],
             ))
         text = renumber(checked.text, checked.used)

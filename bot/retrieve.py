@@ -3,7 +3,9 @@ with region/year/kind filters; a question naming several regions is retrieved pe
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,10 +46,26 @@ def rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
 
 
 class HybridRetriever:
-    def __init__(self, store: IndexStore, candidates: int = 30, rrf_k: int = 60) -> None:
+    def __init__(self, store: IndexStore, candidates: int = 30, rrf_k: int = 60, cache_size: int = 1024) -> None:
         self.store = store
         self.candidates = candidates
         self.rrf_k = rrf_k
+        # repeated questions (examples, eval reruns, concurrent identical calls) skip the embedder's lock
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
+        self._cache_lock = threading.Lock()
+
+    def query_vector(self, text: str) -> np.ndarray:
+        with self._cache_lock:
+            if text in self._vectors:
+                self._vectors.move_to_end(text)
+                return self._vectors[text]
+        vector = self.store.embedder.query(text)
+        with self._cache_lock:
+            self._vectors[text] = vector
+            while len(self._vectors) > self._cache_size:
+                self._vectors.popitem(last=False)
+        return vector
 
     def _timed(self, timings: dict[str, float], key: str, start: float) -> None:
         timings[key] = timings.get(key, 0.0) + (time.perf_counter() - start) * 1000
@@ -82,7 +100,7 @@ class HybridRetriever:
         timings: dict[str, float] = {}
         query_text = expand_query(plan.question)
         start = time.perf_counter()
-        vector = self.store.embedder.query(query_text)
+        vector = self.query_vector(query_text)
         self._timed(timings, "embed_query", start)
         start = time.perf_counter()
         tokens = tokenize(query_text)
