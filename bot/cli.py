@@ -209,11 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    from ingest.embed import EmbedderError
     from ingest.store import IndexError_
 
     try:
         return int(args.func(args) or 0)
-    except IndexError_ as exc:
+    except (IndexError_, EmbedderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ingest.clean import is_masked
 from ingest.models import Chunk, DocMeta
 
 CN_NUM = "一二三四五六七八九十"
@@ -12,10 +13,9 @@ _L1 = re.compile(rf"^[{CN_NUM}]{{1,3}}、")
 _L2 = re.compile(rf"^[（(][{CN_NUM}]{{1,3}}[）)]")
 _L3 = re.compile(r"^\d{1,2}[．.、](?!\d)")
 _SENTENCE_END = re.compile(r"(?<=[。；！？!?;])")
-_HEADING_CUT = re.compile(r"[。；！？，,:：]")
+_HEADING_CUT = re.compile(r"[。；！？!?，,:：]")
 _YEAR_IN_SECTION = re.compile(r"((?:19|20)\d{2})年")
 
-MASK_PATTERN = re.compile(r"\*+|(?<![A-Za-z])[Xx]{1,6}(?![A-Za-z])")
 
 
 def heading_level(line: str) -> int:
@@ -69,28 +69,18 @@ def _paragraphs(text: str) -> list[_Paragraph]:
     return out
 
 
-def _pieces(paragraph: _Paragraph, max_chars: int) -> list[str]:
-    """A paragraph split into pieces of at most max_chars, cut at sentence ends."""
-    if len(paragraph.text) <= max_chars:
-        return [paragraph.text]
-    pieces: list[str] = []
-    current = ""
-    for sentence in split_sentences(paragraph.text):
-        while len(sentence) > max_chars:  # a run-on "sentence": cut at commas, then hard
+def _sentence_units(text: str, max_chars: int) -> list[str]:
+    """A paragraph as sentences, over-long run-on sentences cut at commas (else hard) to max_chars."""
+    units: list[str] = []
+    for sentence in split_sentences(text):
+        while len(sentence) > max_chars:
             cut = max(sentence.rfind("，", 0, max_chars), sentence.rfind(",", 0, max_chars))
             cut = cut + 1 if cut > max_chars // 3 else max_chars
-            head, sentence = sentence[:cut], sentence[cut:]
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(head)
-        if len(current) + len(sentence) > max_chars and current:
-            pieces.append(current)
-            current = ""
-        current += sentence
-    if current:
-        pieces.append(current)
-    return pieces
+            units.append(sentence[:cut])
+            sentence = sentence[cut:]
+        if sentence:
+            units.append(sentence)
+    return units
 
 
 def _chunk_year(path: tuple[str, ...], default: tuple[int, int]) -> tuple[int, int]:
@@ -99,6 +89,14 @@ def _chunk_year(path: tuple[str, ...], default: tuple[int, int]) -> tuple[int, i
         if len(years) == 1:
             return (years[0], years[0])
     return default
+
+
+@dataclass
+class _Unit:
+    text: str
+    path: tuple[str, ...]
+    starts_block: bool  # first sentence of a (sub)section heading line
+    new_line: bool  # first sentence of a paragraph
 
 
 def chunk_text(
@@ -110,38 +108,43 @@ def chunk_text(
     max_chars: int = 500,
     overlap: int = 40,
 ) -> list[Chunk]:
-    """Chunks that never cross a top-level section, each with its section path."""
-    groups: list[list[tuple[str, tuple[str, ...], bool]]] = []
+    """Chunks that never cross a top-level section, each with its section path.
+
+    Sentences are packed greedily up to max_chars including the overlap (the previous chunk's
+    last sentence, at most `overlap` characters, same top-level section only); a (sub)section
+    heading starts a new chunk once the current one has min_chars.
+    """
+    groups: list[list[_Unit]] = []
     last_top = -1
     for para in _paragraphs(text):
         if para.top != last_top:
             groups.append([])
             last_top = para.top
-        for i, piece in enumerate(_pieces(para, max_chars)):
-            groups[-1].append((piece, para.path, para.starts_block and i == 0))
+        for i, sentence in enumerate(_sentence_units(para.text, max_chars)):
+            groups[-1].append(_Unit(sentence, para.path, para.starts_block and i == 0, i == 0))
 
     chunks: list[Chunk] = []
     for group in groups:
-        bodies: list[tuple[str, tuple[str, ...]]] = []
-        current, current_path = "", ()
-        for piece, path, starts_block in group:
-            too_long = len(current) + len(piece) + 1 > max_chars
-            new_block = starts_block and len(current) >= min_chars
+        bodies: list[tuple[str, list[_Unit]]] = []  # (overlap tail, units)
+        tail, current = "", []
+        for unit in group:
+            size = len(tail) + _size(current)
+            too_long = size + (1 if unit.new_line else 0) + len(unit.text) > max_chars
+            new_block = unit.starts_block and size >= min_chars
             if current and (too_long or new_block):
-                bodies.append((current, current_path))
-                current, current_path = "", ()
-            if not current:
-                current_path = path
-            current = f"{current}\n{piece}" if current else piece
+                bodies.append((tail, current))
+                tail = _tail(_render(current), overlap)
+                current = []
+            if not current and len(tail) + len(unit.text) > max_chars:
+                tail = ""
+            current.append(unit)
         if current:
-            if bodies and len(current) < min_chars // 2 and len(bodies[-1][0]) + len(current) <= max_chars + min_chars:
-                prev, prev_path = bodies.pop()
-                current, current_path = f"{prev}\n{current}", prev_path
-            bodies.append((current, current_path))
+            bodies.append((tail, current))
+        _absorb_remnant(bodies, min_chars, max_chars, overlap)
 
-        previous_tail = ""
-        for body, path in bodies:
-            chunk_body = f"{previous_tail}{body}" if previous_tail else body
+        for tail, units in bodies:
+            chunk_body = f"{tail}{_render(units)}"
+            path = units[0].path
             first_year, last_year = _chunk_year(path, years)
             chunks.append(
                 Chunk(
@@ -156,17 +159,47 @@ def chunk_text(
                     year_from=first_year,
                     year_to=last_year,
                     kind=meta.kind,
-                    masked=bool(MASK_PATTERN.search(chunk_body)),
+                    masked=is_masked(chunk_body),
                 )
             )
-            previous_tail = _tail(body, overlap)
     return chunks
 
 
+def _render(units: list[_Unit]) -> str:
+    return "".join(("\n" if u.new_line and i else "") + u.text for i, u in enumerate(units))
+
+
+def _size(units: list[_Unit]) -> int:
+    return sum(len(u.text) + (1 if u.new_line and i else 0) for i, u in enumerate(units))
+
+
+def _absorb_remnant(bodies: list[tuple[str, list[_Unit]]], min_chars: int, max_chars: int, overlap: int) -> None:
+    """A short last chunk of a section joins the previous one if it fits, else borrows sentences."""
+    if len(bodies) < 2:
+        return
+    (prev_tail, prev), (_, last) = bodies[-2], bodies[-1]
+    if _size(last) >= min_chars:
+        return
+    if len(prev_tail) + _size(prev + last) <= max_chars:
+        bodies[-2:] = [(prev_tail, prev + last)]
+        return
+    prev, last = list(prev), list(last)
+    while len(prev) > 1 and _size(last) < min_chars:
+        moved = prev[-1]
+        if len(prev_tail) + _size(prev[:-1]) < min_chars or _size([moved, *last]) > max_chars - overlap:
+            break
+        prev.pop()
+        last.insert(0, moved)
+    tail = _tail(_render(prev), overlap)
+    if len(tail) + _size(last) > max_chars:
+        tail = ""
+    bodies[-2:] = [(prev_tail, prev), (tail, last)]
+
+
 def _tail(body: str, overlap: int) -> str:
-    """The last sentence of a chunk when it is short enough to repeat as overlap."""
+    """The last sentence of a chunk when it fits in `overlap` characters (repeated as overlap)."""
     if overlap <= 0:
         return ""
     sentences = split_sentences(body.rsplit("\n", 1)[-1])
     last = sentences[-1] if sentences else ""
-    return last if 0 < len(last) <= overlap * 2 and last.endswith(("。", "；", "！", "？")) else ""
+    return last if 0 < len(last) <= overlap and last.endswith(("。", "；", "！", "？")) else ""

@@ -7,6 +7,7 @@ numpy fast paths used by ingestion and retrieval.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -66,8 +67,11 @@ class SentenceTransformerEmbedder(_EmbeddingsAdapter):
             from sentence_transformers import SentenceTransformer
         except ImportError as exc:  # pragma: no cover - depends on the extra
             raise EmbedderError("GOVQA_EMBEDDER=st:… needs the 'st' extra: pip install 'govqa[st]'") from exc
+        if not Path(path).is_dir():
+            raise EmbedderError(f"GOVQA_EMBEDDER=st:{path}: no sentence-transformers model directory there")
         self._model = SentenceTransformer(path, device="cpu", local_files_only=True)
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
         self.spec = f"st:{path}"
         self._lock = threading.Lock()
 
@@ -99,6 +103,9 @@ class OpenAIEmbedder(_EmbeddingsAdapter):
             check_embedding_ctx_length=False,
             chunk_size=batch,
             max_retries=2,
+            # plain JSON floats: the openai SDK asks for base64 by default, which not every
+            # OpenAI-compatible server (older TEI/llama.cpp/DashScope modes) implements
+            model_kwargs={"encoding_format": "float"},
         )
         self.spec = f"openai:{model}"
         self.dim = len(self._client.embed_query("维度探测"))

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 _KEEP = re.compile(r"[\w\u4e00-\u9fff%.]")
-_STOP = frozenset("的 了 和 与 及 是 在 为 对 把 被 等 个 年 中 上 也 都 而 并 或 以 从 到 由 其 之 这 那 有 吗 呢 啊 多少 什么 哪些 哪个 怎么 怎么样 如何 是否".split())
+_STOP = frozenset(["的", "了", "和", "与", "及", "是", "在", "为", "对", "把", "被", "等", "个", "年", "中", "上", "也", "都", "而", "并", "或", "以", "从", "到", "由", "其", "之", "这", "那", "有", "吗", "呢", "啊", "多少", "什么", "哪些", "哪个", "怎么", "怎么样", "如何", "是否"])
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from ingest.models import DocMeta
 
@@ -11,6 +12,8 @@ _REGION_SUFFIXES = "省|自治区|市|自治州|州|盟|县|区|旗|镇|乡|街�
 _NAME_CHARS = r"[\u4e00-\u9fffXx*]"
 _REGION_BEFORE_GOV = re.compile(rf"({_NAME_CHARS}{{1,8}}?(?:{_REGION_SUFFIXES}))(?:人民)?政府")
 _REGION_IN_SPEECH = re.compile(rf"在([\u4e00-\u9fff]{{1,6}}?(?:{_REGION_SUFFIXES}))第[\u4e00-\u9fff]+届")
+# a file named "南川区2021年政府工作报告.txt" or "冠县_政府工作报告.docx"
+_REGION_IN_FILE_NAME = re.compile(rf"^([\u4e00-\u9fff]{{1,8}}?(?:{_REGION_SUFFIXES}))(?=\d|人民|政府|[_\-\s（(])")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*日)")
 _GENERIC_PREFIXES = ("本", "全", "我", "该", "各", "市委", "县委", "向", "代表", "届")
 _LEVEL_BY_SUFFIX = {
@@ -35,6 +38,9 @@ def detect_region(text: str, file_name: str = "") -> str:
             if name.startswith(_GENERIC_PREFIXES) or len(name) < 2 or re.search(r"[年月日以共来]", name):
                 continue
             return name.replace("x", "X")
+    named = _REGION_IN_FILE_NAME.match(Path(file_name).stem) if file_name else None
+    if named and not named.group(1).startswith(_GENERIC_PREFIXES):
+        return named.group(1)
     # An unnamed county/town ("我代表县人民政府…"): the report masks its own name.
     body = text[:3000]
     for level in ("县", "区", "镇", "市"):
@@ -94,7 +100,7 @@ def detect_meta(
     found_region = region or detect_region(text, file_name) or detect_region(raw_head, file_name)
     found_year = year if year is not None else (detect_year(text, file_name) or detect_year(raw_head, file_name))
     found_kind = kind or detect_kind(text, file_name)
-    if found_kind == "other" and raw_head:
+    if not kind and found_kind == "other" and raw_head:  # an explicit --kind other stays other
         found_kind = detect_kind(raw_head, file_name)
     return DocMeta(
         doc=file_name,

@@ -21,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import numpy as np
+from langchain_core.embeddings import Embeddings
 
 from ingest.lexical import LexicalIndex, add_words
 from ingest.models import Chunk, DocInfo, DocMeta, Indicator
@@ -73,6 +74,19 @@ def _chunk_from_row(row: sqlite3.Row | tuple) -> Chunk:
     )
 
 
+class _LazyEmbeddings(Embeddings):
+    """LangChain Embeddings that load the store's embedder on first use (not when Chroma opens)."""
+
+    def __init__(self, store: IndexStore) -> None:
+        self._store = store
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._store.embedder.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._store.embedder.embed_query(text)
+
+
 class IndexStore:
     def __init__(
         self,
@@ -95,6 +109,7 @@ class IndexStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         self._check_embedder()
+        self._client = None
         self._collection = None
         self._vectorstore = None
         self._lexical: LexicalIndex | None = None
@@ -161,10 +176,11 @@ class IndexStore:
         if self._vectorstore is None:
             from langchain_chroma import Chroma
 
+            self._client = self._chroma_client()
             self._vectorstore = Chroma(
-                client=self._chroma_client(),
+                client=self._client,
                 collection_name=self.collection_name,
-                embedding_function=self._embedder if self._embedder is not None else None,
+                embedding_function=_LazyEmbeddings(self) if self._embedder_factory is not None else None,
                 collection_metadata={"hnsw:space": "cosine"},
             )
             self._collection = self._vectorstore._collection
@@ -228,6 +244,12 @@ class IndexStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def doc_states(self) -> dict[str, tuple[str, str]]:
+        """doc -> (sha256, state) for every document in the manifest."""
+        with self._lock:
+            rows = self._db.execute("SELECT doc, sha256, state FROM docs").fetchall()
+        return {doc: (sha, state) for doc, sha, state in rows}
 
     def doc_state(self, doc: str) -> tuple[str, str] | None:
         row = self._db.execute("SELECT sha256, state FROM docs WHERE doc=?", (doc,)).fetchone()
@@ -385,8 +407,16 @@ class IndexStore:
             return cached, self._row_meta
 
     def close(self) -> None:
+        """Close SQLite and release the Chroma client: the embedded Chroma caches one system per path
+        in the process, with an in-memory vector index that would not see another process's writes."""
         with self._lock:
             self._db.close()
+            if self._client is not None:
+                try:
+                    self._client.close()
+                except Exception as exc:  # an HTTP client or an older chromadb without close()
+                    log.debug("chroma client close: %s", exc)
+                self._client = self._collection = self._vectorstore = None
 
 
 def open_store(settings, with_embedder: bool = True) -> IndexStore:
