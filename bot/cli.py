@@ -36,6 +36,7 @@ def _progress_bar(total_label: str):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from bot.llm import make_chat_model
     from ingest.pipeline import Overrides, ingest_paths
     from ingest.store import open_store
 
@@ -47,6 +48,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         Overrides(region=args.region, year=args.year, kind=args.kind),
         settings.chunk_min, settings.chunk_max, settings.chunk_overlap, settings.embed_batch,
         settings.max_file_mb * 1024 * 1024, progress,
+        chat_model=make_chat_model(settings) if settings.llm_enabled else None,
     )
     close()
     if args.json:
@@ -209,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        # bm25s lowers its own logger's level while indexing; keep its debug chatter off the console
+        handler.addFilter(lambda record: record.name != "bm25s" or record.levelno >= logging.WARNING)
     from ingest.embed import EmbedderError
     from ingest.store import IndexError_
 

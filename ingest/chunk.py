@@ -143,7 +143,9 @@ def chunk_text(
         _absorb_remnant(bodies, min_chars, max_chars, overlap)
 
         for tail, units in bodies:
-            chunk_body = f"{tail}{_render(units)}"
+            # the overlap sentence ends its own paragraph when the chunk starts a new one
+            joint = "\n" if tail and units[0].new_line else ""
+            chunk_body = f"{tail}{joint}{_render(units)}"
             path = units[0].path
             first_year, last_year = _chunk_year(path, years)
             chunks.append(

@@ -14,6 +14,8 @@ _REGION_BEFORE_GOV = re.compile(rf"({_NAME_CHARS}{{1,8}}?(?:{_REGION_SUFFIXES}))
 _REGION_IN_SPEECH = re.compile(rf"在([\u4e00-\u9fff]{{1,6}}?(?:{_REGION_SUFFIXES}))第[\u4e00-\u9fff]+届")
 # a file named "南川区2021年政府工作报告.txt" or "冠县_政府工作报告.docx"
 _REGION_IN_FILE_NAME = re.compile(rf"^([\u4e00-\u9fff]{{1,8}}?(?:{_REGION_SUFFIXES}))(?=\d|人民|政府|[_\-\s（(])")
+# a title line "测试县2023年工作总结" / "南川区 2021年政府工作报告"
+_REGION_BEFORE_YEAR = re.compile(rf"(?m)^({_NAME_CHARS}{{1,8}}?(?:{_REGION_SUFFIXES}))\s*(?=(?:19|20)\d{{2}}\s*年)")
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*日)")
 _GENERIC_PREFIXES = ("本", "全", "我", "该", "各", "市委", "县委", "向", "代表", "届")
 _LEVEL_BY_SUFFIX = {
@@ -32,7 +34,7 @@ def header_lines(text: str, limit: int = 12, max_chars: int = 400) -> list[str]:
 
 def detect_region(text: str, file_name: str = "") -> str:
     head = "\n".join(header_lines(text)) + "\n" + file_name
-    for pattern in (_REGION_BEFORE_GOV, _REGION_IN_SPEECH):
+    for pattern in (_REGION_BEFORE_GOV, _REGION_IN_SPEECH, _REGION_BEFORE_YEAR):
         for match in pattern.finditer(head):
             name = match.group(1)
             if name.startswith(_GENERIC_PREFIXES) or len(name) < 2 or re.search(r"[年月日以共来]", name):

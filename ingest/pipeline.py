@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -75,9 +76,9 @@ def _embed(store: IndexStore, doc: PreparedDoc, batch: int, tell: Callable[[floa
     return np.concatenate(vectors) if vectors else np.zeros((0, store.embedder.dim), dtype=np.float32)
 
 
-def _write(store: IndexStore, doc: PreparedDoc, embeddings: np.ndarray) -> int:
+def _write(store: IndexStore, doc: PreparedDoc, embeddings: np.ndarray, chat_model: Any = None) -> int:
     """Tokenise, extract indicators and commit one document (runs on the writer thread)."""
-    indicators = extract_indicators(doc.chunks)
+    indicators = extract_indicators(doc.chunks, chat_model=chat_model)
     store.add_document(
         doc.meta, doc.sha256, doc.chars, doc.path, doc.chunks,
         [tokenize(lexical_text(c)) for c in doc.chunks], embeddings, indicators,
@@ -101,8 +102,10 @@ def ingest_paths(
     batch: int = 16,
     max_bytes: int = 10 * 1024 * 1024,
     progress: Progress | None = None,
+    chat_model: Any = None,
 ) -> IngestReport:
     """Ingest every file; a bad file becomes a per-file error and the rest go on.
+    With a chat model, the LLM indicator extractor adds (quote-checked) records.
 
     The embedder (C code that releases the GIL and uses both cores) runs on this thread; the
     rest of a document's indexing (tokenising, indicators, SQLite, Chroma) runs on one writer
@@ -168,7 +171,7 @@ def ingest_paths(
                 continue
             while len(queued) >= 2:
                 settle(queued.popleft())
-            queued.append((index, doc, writer.submit(_write, store, doc, embeddings)))
+            queued.append((index, doc, writer.submit(_write, store, doc, embeddings, chat_model)))
             states[doc.meta.doc] = (doc.sha256, "complete")
             known_hashes[doc.sha256] = doc.meta.doc
             tell(1.0, f"{path.name}: {len(doc.chunks)} chunks")
