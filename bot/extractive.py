@@ -35,6 +35,7 @@ LIST_MIN_COVERAGE = 0.3  # topical list questions share fewer words with their a
 MAX_UNIT_CHARS = 220
 _LINE = re.compile(r"[^\n]+")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+_MULTI_YEAR = re.compile(r"年均|五年|5年|累计|十三五|十四五期间|历年|近年来")
 _MONEY_UNITS = ("万亿元", "亿元", "万元", "千元", "元")
 
 
@@ -121,6 +122,8 @@ def score_units(
             score += 1.0
         if plan.wants_unit and plan.wants_unit != "amount" and _has_wanted_unit(unit.text, plan.wants_unit):
             score += 1.0
+        if plan.wants_number and not _MULTI_YEAR.search(plan.question) and _MULTI_YEAR.search(unit.text):
+            score -= 1.0  # a five-year average or cumulative figure does not answer a one-year question
         if len(unit.text) <= 16 and not numeric and plan.route in ("list", "summary"):
             score -= 1.0  # a bare heading says little on its own
         unit.score = score
@@ -158,7 +161,11 @@ def _span(unit: Unit, plan: QueryPlan) -> str:
 
 def _lead(passage: Passage) -> str:
     year = f"{passage.year}年" if passage.year else ""
-    return f"据{passage.region}{year}{passage.kind if passage.kind != 'other' else '报告'}"
+    lead = f"据{passage.region}{year}{passage.kind if passage.kind != 'other' else '报告'}"
+    spoken = passage_year(passage)
+    if spoken and spoken != str(passage.year or ""):
+        lead += f"（{spoken}年情况）"
+    return lead
 
 
 def _what(plan: QueryPlan) -> str:
