@@ -49,6 +49,7 @@ class Unit:
     coverage: float = 0.0
     matched: list[str] = field(default_factory=list)
     in_plan_section: bool = False
+    lead: str = ""  # the start of the paragraph a sentence comes from (“五年奋斗,…”)
 
 
 @dataclass
@@ -82,7 +83,7 @@ def units_of(passages: list[Passage]) -> list[Unit]:
             ]
             for piece in pieces:
                 if len(piece) >= 4 and not is_instruction(piece):
-                    units.append(Unit(index, piece))
+                    units.append(Unit(index, piece, lead=line[:12]))
     return units
 
 
@@ -122,7 +123,8 @@ def score_units(
             score += 1.0
         if plan.wants_unit and plan.wants_unit != "amount" and _has_wanted_unit(unit.text, plan.wants_unit):
             score += 1.0
-        if plan.wants_number and not _MULTI_YEAR.search(plan.question) and _MULTI_YEAR.search(unit.text):
+        if plan.wants_number and not _MULTI_YEAR.search(plan.question) and (
+                _MULTI_YEAR.search(unit.text) or _MULTI_YEAR.search(unit.lead)):
             score -= 1.0  # a five-year average or cumulative figure does not answer a one-year question
         if len(unit.text) <= 16 and not numeric and plan.route in ("list", "summary"):
             score -= 1.0  # a bare heading says little on its own

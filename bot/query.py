@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
@@ -48,7 +49,8 @@ class QueryPlan(BaseModel):
         return None
 
 
-def region_aliases(region: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def region_aliases(region: str) -> tuple[str, ...]:
     """How people name a region: the full name, and the stem when it stays unambiguous (云阳县 → 云阳)."""
     aliases = [region]
     for suffix in ("自治县", "县", "区", "市", "镇", "乡", "街道", "省"):
@@ -57,7 +59,7 @@ def region_aliases(region: str) -> list[str]:
             if len(stem) >= 2 and not stem.startswith(("某", "XX")):
                 aliases.append(stem)
             break
-    return aliases
+    return tuple(aliases)
 
 
 def find_regions(text: str, known: list[str]) -> list[str]:

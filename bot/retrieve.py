@@ -14,7 +14,7 @@ from bot.models import Passage
 from bot.query import QueryPlan
 from ingest.lexical import tokenize
 from ingest.store import IndexStore
-from ingest.terms import expand_query
+from ingest.terms import canonical_additions, expand_query
 
 
 @dataclass
@@ -71,7 +71,7 @@ class HybridRetriever:
         timings[key] = timings.get(key, 0.0) + (time.perf_counter() - start) * 1000
 
     def _dense(self, vector: np.ndarray, where: dict | None, n: int) -> list[str]:
-        if self.store.collection.count() == 0:
+        if self.store.chunk_total() == 0:
             return []
         hits = self.store.vectorstore.similarity_search_by_vector_with_relevance_scores(
             vector.tolist(), k=n, filter=where
@@ -98,12 +98,12 @@ class HybridRetriever:
 
     def retrieve(self, plan: QueryPlan, k: int = 8) -> Retrieval:
         timings: dict[str, float] = {}
-        query_text = expand_query(plan.question)
         start = time.perf_counter()
-        vector = self.query_vector(query_text)
+        # the dense model gets the question (plus canonical indicator names); BM25 gets every alias
+        vector = self.query_vector(canonical_additions(plan.question))
         self._timed(timings, "embed_query", start)
         start = time.perf_counter()
-        tokens = tokenize(query_text)
+        tokens = tokenize(expand_query(plan.question))
         self._timed(timings, "tokenize", start)
 
         regions: list[str | None] = list(plan.regions) or [None]

@@ -362,6 +362,18 @@ class IndexStore:
     def kinds(self) -> list[str]:
         return sorted(r[0] for r in self._db.execute("SELECT DISTINCT kind FROM docs WHERE state='complete'"))
 
+    def chunk_total(self) -> int:
+        """Chunks of complete documents, cached per manifest generation (a cheap emptiness check)."""
+        generation = self.generation
+        cached = getattr(self, "_chunk_total", None)
+        if cached is None or cached[0] != generation:
+            count = self._db.execute(
+                "SELECT COUNT(*) FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete'"
+            ).fetchone()[0]
+            self._chunk_total = (generation, count)
+            return count
+        return cached[1]
+
     def chunk_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
 

@@ -120,3 +120,9 @@ def topic_variants(word: str) -> tuple[str, ...]:
         if key in word:
             return (word, *variants)
     return (word,)
+
+
+def canonical_additions(text: str) -> str:
+    """The question plus the canonical names of indicators it names by an alias (short: for embedding)."""
+    extra = [canon for canon in indicators_in(text) if canon not in text]
+    return f"{text} {' '.join(extra)}" if extra else text
