@@ -13,7 +13,7 @@ from ingest.clean import find_masks
 from ingest.lexical import tokenize
 from ingest.terms import surface_forms, topic_variants
 
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _CLAUSE = re.compile(r"[^，,、；;：:。！？!?]+[，,、；;：:。！？!?]?")
 _QUESTION_WORDS = re.compile(
     r"多少|是多少|什么|哪些|哪个|哪项|哪几|怎么样|怎样|如何|是否|有没有|吗|呢|请问|报告|中|里|的|了|是|有|"
@@ -46,7 +46,7 @@ def split_spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
 def sentences_of(passages: list[Passage]) -> list[Sentence]:
     out: list[Sentence] = []
     for index, passage in enumerate(passages):
-        for start, end in split_spans(_SENTENCE, passage.text):
+        for start, end in split_spans(SENTENCE, passage.text):
             raw = passage.text[start:end]
             stripped = raw.strip()
             if len(stripped) < 4 or is_instruction(stripped):
@@ -121,11 +121,13 @@ PLAN_SECTION_MARKERS = ("目标任务", "工作安排", "工作打算", "重点�
                         "下一步", "计划", "思路", "展望", "建议")
 
 
-def is_plan_section(section: str, doc_year: int | None, section_year: int) -> bool:
-    """A section that sets out plans: named so (“三、2022年重点目标任务”), or a work report's own year."""
+def is_plan_section(section: str, kind: str, doc_year: int | None, section_year: int) -> bool:
+    """A section that sets out plans: named so (“三、2022年重点目标任务”), or, in a government work
+    report, a section about the report's own year (its review sections are about the year before)."""
     if any(marker in section for marker in PLAN_SECTION_MARKERS):
         return True
-    return bool(doc_year) and section_year == doc_year and "回顾" not in section and "总结" not in section
+    return (kind == "政府工作报告" and bool(doc_year) and section_year == doc_year
+            and "回顾" not in section and "总结" not in section)
 
 
 def is_target_statement(text: str) -> bool:

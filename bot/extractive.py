@@ -13,6 +13,7 @@ from bot.evidence import (
     ACHIEVED_MARKERS,
     NEGATIVE_STATUS,
     POSITIVE_STATUS,
+    SENTENCE,
     QueryTerms,
     figure_span,
     figures,
@@ -34,7 +35,6 @@ MIN_COVERAGE = 0.5
 LIST_MIN_COVERAGE = 0.3  # topical list questions share fewer words with their answers
 MAX_UNIT_CHARS = 220
 _LINE = re.compile(r"[^\n]+")
-_SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _MULTI_YEAR = re.compile(r"年均|五年|5年|累计|十三五|十四五期间|历年|近年来")
 _MONEY_UNITS = ("万亿元", "亿元", "万元", "千元", "元")
 
@@ -79,7 +79,7 @@ def units_of(passages: list[Passage]) -> list[Unit]:
         for ls, le in split_spans(_LINE, passage.text):
             line = passage.text[ls:le].strip()
             pieces = [line] if len(line) <= MAX_UNIT_CHARS else [
-                line[s:e].strip() for s, e in split_spans(_SENTENCE, line)
+                line[s:e].strip() for s, e in split_spans(SENTENCE, line)
             ]
             for piece in pieces:
                 if len(piece) >= 4 and not is_instruction(piece):
@@ -97,9 +97,10 @@ def score_units(
         # a question that names a section (“下步工作要求”, “存在的问题”) prefers that section's lines
         matched_section = match_score(passage.section, terms)[0]
         section_bonus[index] = min(matched_section / total, 1.0)
-        plan_section[index] = passage.kind == "政府工作报告" and is_plan_section(
-            passage.section, passage.year, passage.year_from if passage.year_from == passage.year_to else 0
-        ) or any(m in passage.section for m in ("目标任务", "工作安排", "工作打算", "下步", "下一步"))
+        plan_section[index] = is_plan_section(
+            passage.section, passage.kind, passage.year,
+            passage.year_from if passage.year_from == passage.year_to else 0,
+        )
     for unit in units:
         base, matched = match_score(unit.text, terms)
         unit.matched = matched
@@ -142,7 +143,7 @@ def _anchors(unit: Unit, plan: QueryPlan) -> list[str]:
 def _best_sentence(unit: Unit, plan: QueryPlan) -> str:
     """Of a unit's sentences, the one that scores best for the question (e.g. the achieved figure
     rather than the task's target when an item states both)."""
-    sentences = [unit.text[s:e].strip() for s, e in split_spans(_SENTENCE, unit.text)]
+    sentences = [unit.text[s:e].strip() for s, e in split_spans(SENTENCE, unit.text)]
     if len(sentences) <= 1:
         return unit.text
     pieces = [Unit(unit.passage, s) for s in sentences if len(s) >= 4]
