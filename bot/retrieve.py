@@ -78,19 +78,24 @@ class HybridRetriever:
         )
         return [doc.id for doc, _score in hits if doc.id]
 
-    def _lexical(self, tokens: list[str], region: str | None, year: int | None, kind: str | None, n: int) -> list[str]:
-        lexical, rows = self.store.lexical()
-        if not lexical.ids:
-            return []
-        scores = lexical.scores(tokens)
-        mask = scores > 0
+    def _filter_mask(self, region: str | None, year: int | None, kind: str | None) -> np.ndarray:
+        """Rows of the index that pass the metadata filters (from the in-memory row metadata)."""
+        _, rows = self.store.lexical()
+        mask = np.ones(len(rows.region), dtype=bool)
         if region:
             mask &= rows.region == region
         if year:
             mask &= (rows.year_from <= year) & (rows.year_to >= year)
         if kind:
             mask &= rows.kind == kind
-        candidates = np.flatnonzero(mask)
+        return mask
+
+    def _lexical(self, tokens: list[str], allowed: np.ndarray, n: int) -> list[str]:
+        lexical, _ = self.store.lexical()
+        if not lexical.ids:
+            return []
+        scores = lexical.scores(tokens)
+        candidates = np.flatnonzero((scores > 0) & allowed)
         if candidates.size == 0:
             return []
         top = candidates[np.argsort(-scores[candidates], kind="stable")[:n]]
@@ -112,10 +117,15 @@ class HybridRetriever:
         for region in regions:
             year = plan.year_for(region)
             start = time.perf_counter()
+            allowed = self._filter_mask(region, year, plan.kind)
+            self._timed(timings, "filter", start)
+            if not allowed.any():
+                continue  # nothing passes the filters (e.g. a year no report covers): Chroma would scan for nothing
+            start = time.perf_counter()
             dense = self._dense(vector, chroma_where(region, year, plan.kind), self.candidates)
             self._timed(timings, "dense", start)
             start = time.perf_counter()
-            lexical = self._lexical(tokens, region, year, plan.kind, self.candidates)
+            lexical = self._lexical(tokens, allowed, self.candidates)
             self._timed(timings, "bm25", start)
             start = time.perf_counter()
             fused = rrf([dense, lexical], self.rrf_k)
