@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -16,15 +15,6 @@ from langchain_core.embeddings import Embeddings
 
 class EmbedderError(RuntimeError):
     pass
-
-
-class VectorEmbedder(Protocol):
-    spec: str
-    dim: int
-
-    def passages(self, texts: list[str]) -> np.ndarray: ...
-
-    def query(self, text: str) -> np.ndarray: ...
 
 
 class _EmbeddingsAdapter(Embeddings):

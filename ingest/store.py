@@ -9,7 +9,6 @@ deleted. Chroma and the lexical index are therefore derived state and can always
 
 from __future__ import annotations
 
-import json
 import logging
 import sqlite3
 import threading
@@ -343,14 +342,6 @@ class IndexStore:
             ).fetchall()
         return [_chunk_from_row(r) for r in rows]
 
-    def all_chunks(self) -> list[Chunk]:
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE EXISTS"
-                " (SELECT 1 FROM docs d WHERE d.doc=c.doc AND d.state='complete') ORDER BY doc, ordinal"
-            ).fetchall()
-        return [_chunk_from_row(r) for r in rows]
-
     def regions(self) -> list[str]:
         rows = self._db.execute("SELECT DISTINCT region FROM docs WHERE state='complete' AND region != ''")
         return sorted(r[0] for r in rows)
@@ -446,6 +437,3 @@ def open_store(settings, with_embedder: bool = True) -> IndexStore:
         embedder_factory=factory if with_embedder else None,
     )
 
-
-def dump_json(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
