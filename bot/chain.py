@@ -30,21 +30,21 @@ State = dict[str, Any]
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
-def timed(name: str, fn: Callable[[State], Any]) -> Runnable:
-    def run(state: State) -> Any:
-        start = time.perf_counter()
-        result = fn(state)
-        state.setdefault("timings_ms", {})[name] = round((time.perf_counter() - start) * 1000, 2)
-        return result
+def _run_timed(name: str, fn: Callable[[State], Any], state: State) -> Any:
+    start = time.perf_counter()
+    result = fn(state)
+    state.setdefault("timings_ms", {})[name] = round((time.perf_counter() - start) * 1000, 2)
+    return result
 
-    return RunnableLambda(run).with_config(run_name=name)
+
+def timed(name: str, fn: Callable[[State], Any]) -> Runnable:
+    return RunnableLambda(lambda state: _run_timed(name, fn, state)).with_config(run_name=name)
 
 
 def stage(key: str, name: str, fn: Callable[[State], Any]) -> Runnable:
     """A chain stage that adds `key` to the state. Unlike RunnablePassthrough.assign it runs on the
     calling thread: no thread-pool hop per stage, and the embedder's OpenMP team is reused."""
-    run = timed(name, fn)
-    return RunnableLambda(lambda state: {**state, key: run.invoke(state)}).with_config(run_name=f"{name}_stage")
+    return RunnableLambda(lambda state: {**state, key: _run_timed(name, fn, state)}).with_config(run_name=name)
 
 
 def passage_year_int(passage: Passage) -> int | None:

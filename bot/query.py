@@ -62,14 +62,27 @@ def region_aliases(region: str) -> tuple[str, ...]:
     return tuple(aliases)
 
 
-def find_regions(text: str, known: list[str]) -> list[str]:
-    """Known regions named in text, in order of mention (longest alias wins at a position)."""
-    hits: list[tuple[int, str]] = []
+@lru_cache(maxsize=8)
+def _alias_table(known: tuple[str, ...]) -> tuple[dict[str, tuple[str, ...]], int]:
+    """alias → the regions it names, and the longest alias length."""
+    table: dict[str, list[str]] = {}
     for region in known:
-        positions = [text.find(alias) for alias in region_aliases(region) if alias in text]
-        if positions:
-            hits.append((min(positions), region))
-    return [region for _, region in sorted(hits)]
+        for alias in region_aliases(region):
+            table.setdefault(alias, []).append(region)
+    longest = max((len(alias) for alias in table), default=0)
+    return {alias: tuple(regions) for alias, regions in table.items()}, longest
+
+
+def find_regions(text: str, known: list[str] | tuple[str, ...]) -> list[str]:
+    """Known regions named in text, in order of first mention. Scans the text's substrings against an
+    alias table, so the cost does not grow with the number of known regions."""
+    table, longest = _alias_table(tuple(known))
+    first_seen: dict[str, int] = {}
+    for start in range(len(text)):
+        for end in range(start + 1, min(len(text), start + longest) + 1):
+            for region in table.get(text[start:end], ()):
+                first_seen.setdefault(region, start)
+    return sorted(first_seen, key=lambda region: (first_seen[region], region))
 
 
 def find_years(text: str) -> list[int]:

@@ -1,5 +1,6 @@
-"""Hybrid retrieval: dense (Chroma via langchain-chroma) + BM25 (jieba/bm25s), fused by RRF,
-with region/year/kind filters; a question naming several regions is retrieved per region."""
+"""Hybrid retrieval: dense (Chroma via langchain-chroma; exact scan for filtered searches) + BM25
+(jieba/bm25s), fused by RRF, with region/year/kind filters; a question naming several regions is
+retrieved per region."""
 
 from __future__ import annotations
 
@@ -45,6 +46,21 @@ def rrf(rankings: list[list[str]], k: int) -> dict[str, float]:
     return fused
 
 
+def exact_top_ids(matrix: np.ndarray, vector: np.ndarray, allowed: np.ndarray, ids: list[str], n: int) -> list[str]:
+    """The n allowed rows with the highest dot product (vectors are unit length: cosine order)."""
+    rows = np.flatnonzero(allowed)
+    if rows.size == 0:
+        return []
+    # gathering rows copies them: for a small subset that is cheaper than scoring every row
+    scores = matrix[rows] @ vector if rows.size * 8 < len(matrix) else (matrix @ vector)[rows]
+    if rows.size > n:
+        top = np.argpartition(-scores, n - 1)[:n]
+        top = top[np.argsort(-scores[top], kind="stable")]
+    else:
+        top = np.argsort(-scores, kind="stable")
+    return [ids[i] for i in rows[top]]
+
+
 class HybridRetriever:
     def __init__(self, store: IndexStore, candidates: int = 30, rrf_k: int = 60, cache_size: int = 1024) -> None:
         self.store = store
@@ -70,9 +86,15 @@ class HybridRetriever:
     def _timed(self, timings: dict[str, float], key: str, start: float) -> None:
         timings[key] = timings.get(key, 0.0) + (time.perf_counter() - start) * 1000
 
-    def _dense(self, vector: np.ndarray, where: dict | None, n: int) -> list[str]:
+    def _dense(self, vector: np.ndarray, where: dict | None, allowed: np.ndarray, n: int) -> list[str]:
+        """Unfiltered: Chroma's HNSW. Filtered: an exact scan of the rows that pass the filters when the
+        vectors are cached — Chroma's metadata pre-filter costs 15 ms for a region and 300–450 ms for a
+        year range at 100k chunks, the scan under 8 ms (the flat-search cutoff idea of Qdrant/Weaviate)."""
         if self.store.chunk_total() == 0:
             return []
+        matrix = self.store.vectors() if where is not None else None
+        if matrix is not None and len(matrix) == len(allowed):
+            return exact_top_ids(matrix, vector, allowed, self.store.lexical()[0].ids, n)
         hits = self.store.vectorstore.similarity_search_by_vector_with_relevance_scores(
             vector.tolist(), k=n, filter=where
         )
@@ -81,14 +103,7 @@ class HybridRetriever:
     def _filter_mask(self, region: str | None, year: int | None, kind: str | None) -> np.ndarray:
         """Rows of the index that pass the metadata filters (from the in-memory row metadata)."""
         _, rows = self.store.lexical()
-        mask = np.ones(len(rows.region), dtype=bool)
-        if region:
-            mask &= rows.region == region
-        if year:
-            mask &= (rows.year_from <= year) & (rows.year_to >= year)
-        if kind:
-            mask &= rows.kind == kind
-        return mask
+        return rows.mask(region, year, kind)
 
     def _lexical(self, tokens: list[str], allowed: np.ndarray, n: int) -> list[str]:
         lexical, _ = self.store.lexical()
@@ -122,7 +137,7 @@ class HybridRetriever:
             if not allowed.any():
                 continue  # nothing passes the filters (e.g. a year no report covers): Chroma would scan for nothing
             start = time.perf_counter()
-            dense = self._dense(vector, chroma_where(region, year, plan.kind), self.candidates)
+            dense = self._dense(vector, chroma_where(region, year, plan.kind), allowed, self.candidates)
             self._timed(timings, "dense", start)
             start = time.perf_counter()
             lexical = self._lexical(tokens, allowed, self.candidates)

@@ -40,9 +40,10 @@ class QAService:
         return self.store.indicators()
 
     def warm_up(self) -> None:
-        """Load the embedder, the lexical index and Chroma before the first question."""
+        """Load the embedder, the lexical index, the vector cache and Chroma before the first question."""
         self.store.embedder.query("预热")
         self.store.lexical()
+        self.store.vectors()
         self.store.collection.count()
 
     @staticmethod

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     top_k: int = Field(6, description="passages given to the answerer")
     retrieve_k: int = Field(30, description="candidates per retriever before fusion")
     rrf_k: int = 60
+    vector_cache_mb: int = Field(
+        512, description="keep chunk embeddings in memory up to this size for exact filtered dense search; 0 = Chroma only"
+    )
 
     samples_dir: Path = PROJECT_ROOT / "data" / "samples"
     prompts_dir: Path = PROJECT_ROOT / "prompts"

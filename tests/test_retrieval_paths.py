@@ -1,0 +1,114 @@
+"""The fast retrieval paths give the same results as the slow ones they replace: exact filtered
+dense search vs Chroma's where-filtered search, integer-coded filter masks vs Chroma's where
+semantics, and the alias-table region finder vs a plain scan over every known region."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.query import find_regions, region_aliases
+from bot.retrieve import HybridRetriever, chroma_where, exact_top_ids
+from ingest.store import IndexStore, open_store
+from tests.conftest import make_settings
+
+FILTERS = [("云阳县", None, None), ("冠县", 2021, None), (None, 2022, None), (None, None, "政府工作报告"),
+           ("某县", 2022, "工作总结"), ("某县", 2022, "年度工作总结"), ("不存在县", None, None)]
+
+
+@pytest.fixture(scope="module")
+def seed_store(seed_index: Path):
+    store = open_store(make_settings(seed_index))
+    yield store
+    store.close()
+
+
+def chroma_ids(store: IndexStore, vector: np.ndarray, where: dict | None, n: int) -> list[str]:
+    result = store.collection.query(query_embeddings=[vector.tolist()], n_results=n, where=where)
+    return result["ids"][0]
+
+
+@pytest.mark.parametrize("region,year,kind", FILTERS)
+def test_row_mask_selects_what_the_chroma_where_clause_selects(seed_store, region, year, kind):
+    lexical, rows = seed_store.lexical()
+    where = chroma_where(region, year, kind)
+    got = seed_store.collection.get(where=where, include=[])["ids"] if where else seed_store.collection.get(include=[])["ids"]
+    mask = rows.mask(region, year, kind)
+    assert sorted(np.asarray(lexical.ids)[mask].tolist()) == sorted(got)
+
+
+@pytest.mark.parametrize("region,year,kind", FILTERS)
+def test_exact_filtered_search_ranks_like_chroma(seed_store, region, year, kind):
+    question = "地区生产总值增长多少"
+    vector = seed_store.embedder.query(question)
+    lexical, rows = seed_store.lexical()
+    matrix = seed_store.vectors()
+    assert matrix is not None and matrix.shape == (len(lexical.ids), seed_store.embedder.dim)
+    allowed = rows.mask(region, year, kind)
+    exact = exact_top_ids(matrix, vector, allowed, lexical.ids, 5)
+    where = chroma_where(region, year, kind)
+    expected = chroma_ids(seed_store, vector, where, 5) if allowed.any() else []
+    assert exact == expected
+
+
+def test_exact_search_scores_every_row_or_a_gathered_subset_alike():
+    rng = np.random.default_rng(7)
+    matrix = rng.normal(size=(400, 16)).astype(np.float32)
+    vector = rng.normal(size=16).astype(np.float32)
+    ids = [f"c{i}" for i in range(400)]
+    few = np.zeros(400, dtype=bool)
+    few[[3, 50, 77, 300]] = True  # gathered (small subset)
+    many = np.ones(400, dtype=bool)
+    many[::7] = False  # scored in full, then masked
+    for allowed in (few, many):
+        rows = np.flatnonzero(allowed)
+        order = rows[np.argsort(-(matrix[rows] @ vector))]
+        assert exact_top_ids(matrix, vector, allowed, ids, 10) == [ids[i] for i in order[:10]]
+
+
+def test_retrieval_without_the_vector_cache_uses_chroma_and_agrees(seed_index: Path, qa_service):
+    from bot.query import analyse
+
+    store = open_store(make_settings(seed_index, vector_cache_mb=0))
+    try:
+        assert store.vectors() is None
+        plan = analyse("冠县2021年地区生产总值增长多少", store.regions())
+        without_cache = HybridRetriever(store).retrieve(plan, k=6).passages
+        with_cache = qa_service.retriever.retrieve(plan, k=6).passages
+        assert without_cache and all(p.region == "冠县" for p in without_cache)
+        assert [p.chunk_id for p in without_cache] == [p.chunk_id for p in with_cache]
+    finally:
+        store.close()
+
+
+def test_vector_cache_follows_writes(seed_index_copy: Path):
+    store = open_store(make_settings(seed_index_copy))
+    try:
+        before = store.vectors()
+        assert before is not None
+        doc = store.list_docs()[0].doc
+        assert store.remove_document(doc)
+        after = store.vectors()
+        assert after is not None and len(after) == len(store.lexical()[0].ids) < len(before)
+    finally:
+        store.close()
+
+
+def plain_find_regions(text: str, known: list[str]) -> list[str]:
+    hits = []
+    for region in known:
+        positions = [text.find(alias) for alias in region_aliases(region) if alias in text]
+        if positions:
+            hits.append((min(positions), region))
+    return [region for _, region in sorted(hits)]
+
+
+@pytest.mark.parametrize("text", [
+    "云阳县和冠县哪个GDP增速更高", "冠县呢？", "那云阳呢", "某县2022年未完成的指标", "冠县和云阳县、某镇比较",
+    "没有地名的问题", "云阳云阳县冠县", "",
+])
+def test_region_finder_matches_a_plain_scan(text):
+    known = ["云阳县", "冠县", "某县", "某镇", "云阳镇", "阳县", "XX县"]
+    assert find_regions(text, known) == plain_find_regions(text, known)
