@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
+from threadpoolctl import threadpool_limits
+
 from bot.chain import AnswerChain
 from bot.llm import LLMBackend
 from bot.models import Answer, Turn
@@ -18,6 +20,9 @@ from ingest.store import IndexStore, open_store
 class QAService:
     def __init__(self, settings: Settings, store: IndexStore | None = None, chat_model=None) -> None:
         self.settings = settings
+        # numpy's OpenBLAS threads spin after every call and, on a 2-core machine, stall the embedder's
+        # OpenMP team (query embeddings went from 20 to 130 ms); the vector scans do fine on one thread
+        threadpool_limits(limits=1, user_api="blas")
         self.store = store or open_store(settings)
         self.retriever = HybridRetriever(self.store, settings.retrieve_k, settings.rrf_k)
         llm = LLMBackend(settings, chat_model) if (settings.llm_enabled or chat_model is not None) else None
@@ -44,6 +49,7 @@ class QAService:
         self.store.embedder.query("预热")
         self.store.lexical()
         self.store.vectors()
+        self.store.row_index()
         self.store.collection.count()
 
     @staticmethod

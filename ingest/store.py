@@ -149,6 +149,7 @@ class IndexStore:
         self.vector_cache_mb = vector_cache_mb
         self._vectors: np.ndarray | None = None
         self._vectors_loaded = False
+        self._row_index: tuple[LexicalIndex, dict[str, int]] | None = None
         self.recover()
 
     # ---- embedder -------------------------------------------------------------------------
@@ -448,6 +449,14 @@ class IndexStore:
             add_words(self.regions())
             self._lexical = cached
             return cached, self._row_meta
+
+    def row_index(self) -> dict[str, int]:
+        """chunk id → its row in the lexical index, the row metadata and the vector cache."""
+        with self._lock:
+            lexical, _ = self.lexical()
+            if self._row_index is None or self._row_index[0] is not lexical:
+                self._row_index = (lexical, {cid: i for i, cid in enumerate(lexical.ids)})
+            return self._row_index[1]
 
     def vectors(self) -> np.ndarray | None:
         """The embeddings of the lexical index's rows, in its order, for exact filtered search; None when

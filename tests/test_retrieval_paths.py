@@ -112,3 +112,17 @@ def plain_find_regions(text: str, known: list[str]) -> list[str]:
 def test_region_finder_matches_a_plain_scan(text):
     known = ["云阳县", "冠县", "某县", "某镇", "云阳镇", "阳县", "XX县"]
     assert find_regions(text, known) == plain_find_regions(text, known)
+
+
+@pytest.mark.parametrize("region,year,kind", [(None, 2022, None), (None, 2021, None), ("冠县", None, None)])
+def test_dense_plan_returns_the_exact_top_rows_whichever_path_it_takes(qa_service, region, year, kind):
+    """A filter most rows pass goes through Chroma's unfiltered HNSW, oversampled and masked; a
+    selective one through the exact scan. Both must give the filtered top rows, in order."""
+    store = qa_service.store
+    lexical, rows = store.lexical()
+    allowed = rows.mask(region, year, kind)
+    assert 0 < allowed.sum() < len(allowed)
+    vector = store.embedder.query("一般公共预算收入增长多少")
+    got = qa_service.retriever._dense(vector, chroma_where(region, year, kind), allowed, 10)
+    assert got == exact_top_ids(store.vectors(), vector, allowed, lexical.ids, 10)
+    assert all(allowed[store.row_index()[cid]] for cid in got)
