@@ -265,10 +265,29 @@ def answer_list(plan: QueryPlan, passages: list[Passage], max_items: int = 5) ->
     citer = Citer()
     lines = []
     for unit in chosen:
-        span = unit.text if len(unit.text) <= 160 else _span(unit, plan)
+        span = _list_line(unit, plan)
         lines.append(f"- {span}{citer.cite(unit.passage, span)}")
     head = f"{_lead(passages[chosen[0].passage])}，相关内容如下："
     return Draft(text=head + "\n" + "\n".join(lines), quotes=citer.quotes)
+
+
+ITEM_TITLE = re.compile(r"^(（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|\d+[．.、])")
+LIST_LINE_CHARS = 160
+
+
+def _list_line(unit: Unit, plan: QueryPlan) -> str:
+    """A list item as quoted: whole when short; a numbered item keeps its title (“（三）强化工作闭环。”)
+    and as many following sentences as fit; anything else, its best span."""
+    if len(unit.text) <= LIST_LINE_CHARS:
+        return unit.text
+    if not ITEM_TITLE.match(unit.text):
+        return _span(unit, plan)
+    end = 0
+    for _start, stop in split_spans(SENTENCE, unit.text):
+        if end and stop > LIST_LINE_CHARS:
+            break
+        end = stop
+    return unit.text[:end].strip()
 
 
 SECTION_MATCH = 0.4  # share of the question's terms a section heading must carry to be "named"
@@ -299,7 +318,7 @@ def _named_section_items(plan: QueryPlan, passages: list[Passage], units: list[U
     )
     items: list[Unit] = []
     for unit in members:
-        is_item_title = bool(re.match(r"^(（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|\d+[．.、])", unit.text))
+        is_item_title = bool(ITEM_TITLE.match(unit.text))
         if (unit.text == top or (len(unit.text) <= 16 and not is_item_title) or unit.text.startswith("附件")
                 or any(unit.text in c.text or c.text in unit.text for c in items)):
             continue

@@ -166,3 +166,18 @@ def test_cli_ask_json_and_batch(seed_index: Path, tmp_path: Path):
     rows = [json.loads(line) for line in out.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["a", "b", "c"]
     assert "18.1亿元" in rows[0]["answer"] and "12.6亿元" in rows[1]["answer"] and rows[2]["abstained"]
+
+
+def test_a_long_numbered_list_item_is_quoted_from_its_title():
+    from bot.extractive import Unit, _list_line
+    from bot.query import analyse
+
+    item = ("（三）强化闭环管理。各单位要对年度目标任务细化量化、层层分解，明确工作目标，细化工作举措，"
+            "严格实行项目化、清单化的闭环工作机制，确保各项目标任务在规定时限内取得明显实效，"
+            "并将完成情况纳入年度目标管理绩效考核和乡镇街道经济社会发展业绩考核，考核结果通报全县。")
+    plain = "全县" + item[3:]
+    plan = analyse("下步工作有哪些要求", [])
+    line = _list_line(Unit(0, item), plan)
+    assert line.startswith("（三）强化闭环管理。") and line in item and len(line) <= 160
+    assert _list_line(Unit(0, item[:60]), plan) == item[:60]
+    assert _list_line(Unit(0, plain), plan) in plain
