@@ -107,6 +107,8 @@ class HybridRetriever:
             return self._chroma(vector, where, n)
         ids = self.store.lexical()[0].ids
         passing = int(allowed.sum())
+        if passing == 0:
+            return []
         if passing * 2 >= len(allowed):
             wanted = min(len(allowed), int(np.ceil(n * len(allowed) / passing * 2)))
             row_of = self.store.row_index()

@@ -126,3 +126,10 @@ def test_dense_plan_returns_the_exact_top_rows_whichever_path_it_takes(qa_servic
     got = qa_service.retriever._dense(vector, chroma_where(region, year, kind), allowed, 10)
     assert got == exact_top_ids(store.vectors(), vector, allowed, lexical.ids, 10)
     assert all(allowed[store.row_index()[cid]] for cid in got)
+
+
+def test_dense_search_with_nothing_passing_the_filters_finds_nothing(qa_service):
+    store = qa_service.store
+    nothing = np.zeros(len(store.lexical()[0].ids), dtype=bool)
+    vector = store.embedder.query("地区生产总值")
+    assert qa_service.retriever._dense(vector, chroma_where("不存在县", None, None), nothing, 10) == []
