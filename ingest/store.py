@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS indicators (
 );
 CREATE INDEX IF NOT EXISTS indicators_doc ON indicators(doc);
 """
+# the lexical index, the row metadata and the vector cache are all read in this row order
+INDEXED_ROWS = " FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete' ORDER BY c.doc, c.ordinal"
 CHUNK_COLUMNS = "id, doc, ordinal, text, section, region, level, year, year_from, year_to, kind, masked"
 
 
@@ -428,8 +430,7 @@ class IndexStore:
                 return self._lexical, self._row_meta
             generation = self.generation
             rows = self._db.execute(
-                "SELECT c.id, c.region, c.year_from, c.year_to, c.kind, c.doc, c.tokens FROM chunks c"
-                " JOIN docs d ON d.doc=c.doc WHERE d.state='complete' ORDER BY c.doc, c.ordinal"
+                "SELECT c.id, c.region, c.year_from, c.year_to, c.kind, c.doc, c.tokens" + INDEXED_ROWS
             ).fetchall()
             ids = [r[0] for r in rows]
             cached = LexicalIndex.load(self.dir / "bm25", generation)
@@ -475,10 +476,7 @@ class IndexStore:
             if needed_mb > self.vector_cache_mb:
                 log.info("vector cache off: %.0f MB > GOVQA_VECTOR_CACHE_MB=%d", needed_mb, self.vector_cache_mb)
                 return None
-            rows = self._db.execute(
-                "SELECT c.id, c.embedding FROM chunks c"
-                " JOIN docs d ON d.doc=c.doc WHERE d.state='complete' ORDER BY c.doc, c.ordinal"
-            )
+            rows = self._db.execute("SELECT c.id, c.embedding" + INDEXED_ROWS)
             matrix = np.empty((len(lexical.ids), dim), dtype=np.float32)
             count = 0
             for cid, blob in rows:
