@@ -9,13 +9,16 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from bot.answer_facts import answer_compare_facts, answer_facts, answer_related, unknown_region
 from bot.condense import condense as condense_rules
+from bot.draft import Draft
 from bot.evidence import sentences_of
-from bot.extractive import Draft, answer_extractive
+from bot.extractive import abstain, answer_extractive
 from bot.llm import ABSTAIN_MARKERS, LLMBackend
 from bot.models import Answer, Citation, Passage, Turn
 from bot.numbers import numbers_with_units
@@ -24,7 +27,8 @@ from bot.records import answer_from_records
 from bot.retrieve import HybridRetriever
 from bot.safety import redact_instructions
 from bot.verify import renumber, verify
-from ingest.models import Chunk, Indicator
+from ingest.models import Chunk, Fact, Indicator
+from ingest.regions import Region
 
 State = dict[str, Any]
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -69,14 +73,18 @@ class AnswerChain:
     def __init__(
         self,
         retriever: HybridRetriever,
-        known_regions: Callable[[], list[str]],
+        known_regions: Callable[[], list[Region]],
         top_k: int = 6,
         llm: LLMBackend | None = None,
         records: Callable[[QueryPlan], list[Indicator]] | None = None,
         chunk_lookup: Callable[[list[str]], dict[str, Chunk]] | None = None,
+        facts: Callable[[], list[Fact]] | None = None,
+        today: date | None = None,
     ) -> None:
         self.retriever = retriever
         self.known_regions = known_regions
+        self.facts = facts
+        self.today = today
         self.top_k = top_k
         self.llm = llm
         # indicator records (status/compare answers) and the chunks they quote
@@ -98,7 +106,8 @@ class AnswerChain:
         return condense_rules(state["question"], history, self.known_regions())
 
     def _route(self, state: State) -> QueryPlan:
-        return analyse(state["condensed"], self.known_regions(), state.get("region"), state.get("year"), state.get("kind"))
+        return analyse(state["condensed"], self.known_regions(), state.get("region"), state.get("year"), state.get("kind"),
+                       self.today)
 
     def _retrieve(self, state: State) -> list[Passage]:
         plan: QueryPlan = state["plan"]
@@ -113,13 +122,64 @@ class AnswerChain:
     def _answer(self, state: State) -> Draft:
         plan: QueryPlan = state["plan"]
         passages: list[Passage] = state["passages"]
+        if plan.unknown_regions and not plan.regions:
+            return unknown_region(plan, self.known_regions())
         if self.llm is None:
-            draft = self._answer_records(plan, passages)
-            return draft if draft is not None else answer_extractive(plan, passages)
+            return self._answer_offline(plan, passages)
         if not passages:
             return answer_extractive(plan, passages)
         text = "".join(self.llm.stream_answer(plan.question, passages, plan.route))
         return self.llm_draft(text, passages)
+
+    def _fetcher(self, passages: list[Passage]) -> Callable[[str], int | None]:
+        """Index of a chunk's passage; a chunk that was not retrieved is appended (verification sees it)."""
+        def fetch(chunk_id: str) -> int | None:
+            for index, passage in enumerate(passages):
+                if passage.chunk_id == chunk_id:
+                    return index
+            chunk = (self.chunk_lookup([chunk_id]) if self.chunk_lookup else {}).get(chunk_id)
+            if chunk is None:
+                return None
+            passages.append(Passage(
+                chunk_id=chunk.id, doc=chunk.doc, text=chunk.text, section=chunk.section, region=chunk.region,
+                year=chunk.year, year_from=chunk.year_from, year_to=chunk.year_to, kind=chunk.kind, masked=chunk.masked,
+            ))
+            return len(passages) - 1
+        return fetch
+
+    def _facts_for(self, plan: QueryPlan, passages: list[Passage]) -> list[Fact]:
+        """The facts that may answer: of the regions asked, else of the retrieved passages."""
+        if self.facts is None:
+            return []
+        facts = self.facts()
+        if plan.regions:
+            wanted = set(plan.regions)
+            return [f for f in facts if f.region in wanted]
+        chunk_ids = {p.chunk_id for p in passages}
+        return [f for f in facts if f.chunk_id in chunk_ids]
+
+    def _answer_offline(self, plan: QueryPlan, passages: list[Passage]) -> Draft:
+        """One answerer per route: figures from facts, status from records, lists from passages."""
+        if plan.route in ("lookup", "compare") and self.facts is not None:
+            facts = self._facts_for(plan, passages)
+            fetch = self._fetcher(passages)
+            if plan.route == "compare" and len(plan.regions) >= 2:
+                draft = answer_compare_facts(plan, facts, fetch)
+            else:
+                draft = answer_facts(plan, facts, fetch) or answer_related(plan, facts, fetch)
+            if draft is not None:
+                return draft
+            if plan.indicators:
+                return abstain(plan)
+        if plan.route == "status":
+            draft = self._answer_records(plan, passages)
+            if draft is not None:
+                return draft
+            if self.facts is not None and plan.indicators:
+                draft = answer_facts(plan, self._facts_for(plan, passages), self._fetcher(passages))
+                if draft is not None:
+                    return draft
+        return answer_extractive(plan, passages)
 
     # ---- indicator records (status / compare) ----------------------------------------------
     def _answer_records(self, plan: QueryPlan, passages: list[Passage]) -> Draft | None:

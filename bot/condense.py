@@ -6,6 +6,7 @@ import re
 
 from bot.models import Turn
 from bot.query import find_regions, find_years, region_aliases
+from ingest.regions import Region
 from ingest.terms import indicators_in, surface_forms
 
 _CN_ORDINALS = {c: i for i, c in enumerate("一二三四五六七八九十", start=1)}
@@ -37,18 +38,33 @@ def _last(history: list[Turn], role: str) -> str:
     return ""
 
 
-def _replace_regions(text: str, old: list[str], new: list[str]) -> str:
+def _replace_regions(text: str, old: list[str], new: list[str], names: dict[str, str]) -> str:
     for index, region in enumerate(old):
-        replacement = new[min(index, len(new) - 1)]
-        for alias in sorted(region_aliases(region), key=len, reverse=True):
+        replacement = names.get(new[min(index, len(new) - 1)], new[min(index, len(new) - 1)])
+        for alias in sorted(region_aliases(names.get(region, region)), key=len, reverse=True):
             if alias in text:
                 text = text.replace(alias, replacement, 1)
                 break
     return text
 
 
-def _drop_years(text: str) -> str:
-    return re.sub(r"(?<!\d)(?:19|20)\d{2}\s*年(?:的)?", "", text)
+_MEASURE_WORDS = ("增速", "增幅", "增长率", "增长", "总量", "总额", "目标", "完成率", "排名", "占比", "比重", "同比")
+
+
+def _replace_indicator(text: str, old: str, new: str) -> str:
+    for form in sorted(surface_forms(old), key=len, reverse=True):
+        if form in text:
+            return text.replace(form, new, 1)
+    return text
+
+
+def _bare_subject(core: str, regions: list[str], names: dict[str, str]) -> str:
+    """What an elliptic follow-up names besides regions and years (“棉花”, “增速”), or ""."""
+    for region in regions:
+        for alias in region_aliases(names.get(region, region)):
+            core = core.replace(alias, "")
+    core = re.sub(r"(?:19|20)\d{2}\s*年|同期|的", "", core).strip(" ，,")
+    return core if len(core) >= 2 else ""
 
 
 def _is_elliptic(question: str) -> bool:
@@ -57,10 +73,11 @@ def _is_elliptic(question: str) -> bool:
     return core.endswith("呢") and len(core) <= 16
 
 
-def condense(question: str, history: list[Turn], known_regions: list[str]) -> str:
+def condense(question: str, history: list[Turn], known_regions: list[Region]) -> str:
     """A standalone question; unchanged when there is no history to lean on."""
     if not history:
         return question
+    names = {r.key: r.name for r in known_regions}
     last_question = _last(history, "user")
     last_answer = _last(history, "assistant")
     q_regions = find_regions(question, known_regions)
@@ -79,25 +96,27 @@ def condense(question: str, history: list[Turn], known_regions: list[str]) -> st
         core = question.strip(" ？?。").removesuffix("呢").removeprefix("那").removeprefix("那么").strip()
         base = last_question
         if q_regions:
-            base = _replace_regions(base, prev_regions, q_regions) if prev_regions else f"{q_regions[0]}{base}"
-            if not q_years:
-                # another region's reports cover other years: ask for its figure, whatever the year
-                base = _drop_years(base)
+            base = (_replace_regions(base, prev_regions, q_regions, names) if prev_regions
+                    else f"{names.get(q_regions[0], q_regions[0])}{base}")
         if q_years:
             base = re.sub(r"(?<!\d)(?:19|20)\d{2}(?=\s*年)", str(q_years[0]), base, count=1) \
                 if prev_years else f"{q_years[0]}年{base}"
         new_indicators = indicators_in(core)
         old_indicators = indicators_in(base)
+        subject = _bare_subject(core, q_regions, names)
         if new_indicators and old_indicators and new_indicators[0] != old_indicators[0]:
-            for form in sorted(surface_forms(old_indicators[0]), key=len, reverse=True):
-                if form in base:
-                    base = base.replace(form, new_indicators[0], 1)
-                    break
+            base = _replace_indicator(base, old_indicators[0], new_indicators[0])
+        elif subject and subject.startswith(_MEASURE_WORDS):
+            # “增速呢？”: the same subject, another measure
+            base = re.sub(r"(?:是多少|有多少|多少|是什么)?[？?。]*$", "", base) + f"{subject}是多少？"
+        elif subject and not new_indicators and old_indicators:
+            # “棉花呢？”: another subject, the same question
+            base = _replace_indicator(base, old_indicators[0], subject)
         return base
 
     prefix = ""
     if not q_regions and prev_regions:
-        prefix += "和".join(prev_regions)
+        prefix += "和".join(dict.fromkeys(names.get(r, r) for r in prev_regions))
     continues = question.startswith(_CONTINUATION) or not q_regions
     if not q_years and prev_years and continues:
         prefix += f"{prev_years[0]}年"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.draft import Citer, Draft
 from bot.evidence import (
     ACHIEVED_MARKERS,
     NEGATIVE_STATUS,
@@ -28,14 +29,15 @@ from bot.models import Passage
 from bot.numbers import has_figure, normalise
 from bot.query import QueryPlan
 from bot.safety import is_instruction
+from ingest.regions import display_name
 from ingest.terms import canonical_indicator
+from ingest.vocabulary import MULTI_YEAR_RE
 
 # share of the question's weighted terms the best evidence must contain (calibrated on the dev set)
 MIN_COVERAGE = 0.5
 LIST_MIN_COVERAGE = 0.3  # topical list questions share fewer words with their answers
 MAX_UNIT_CHARS = 220
 _LINE = re.compile(r"[^\n]+")
-_MULTI_YEAR = re.compile(r"年均|五年|5年|累计|十三五|十四五期间|历年|近年来")
 _MONEY_UNITS = ("万亿元", "亿元", "万元", "千元", "元")
 
 
@@ -50,27 +52,6 @@ class Unit:
     matched: list[str] = field(default_factory=list)
     in_plan_section: bool = False
     lead: str = ""  # the start of the paragraph a sentence comes from (“五年奋斗,…”)
-
-
-@dataclass
-class Draft:
-    text: str
-    quotes: list[tuple[int, str]]  # (passage index, exact quote), numbered 1.. in this order
-    abstained: bool = False
-    table: list[dict[str, str]] | None = None
-
-
-class Citer:
-    """Numbers quotes [1], [2]… in order of first use."""
-
-    def __init__(self) -> None:
-        self.quotes: list[tuple[int, str]] = []
-
-    def cite(self, passage: int, quote: str) -> str:
-        key = (passage, quote)
-        if key not in self.quotes:
-            self.quotes.append(key)
-        return f"[{self.quotes.index(key) + 1}]"
 
 
 def units_of(passages: list[Passage]) -> list[Unit]:
@@ -124,8 +105,8 @@ def score_units(
             score += 1.0
         if plan.wants_unit and plan.wants_unit != "amount" and _has_wanted_unit(unit.text, plan.wants_unit):
             score += 1.0
-        if plan.wants_number and not _MULTI_YEAR.search(plan.question) and (
-                _MULTI_YEAR.search(unit.text) or _MULTI_YEAR.search(unit.lead)):
+        if plan.wants_number and not plan.wants_span and (
+                MULTI_YEAR_RE.search(unit.text) or MULTI_YEAR_RE.search(unit.lead)):
             score -= 1.0  # a five-year average or cumulative figure does not answer a one-year question
         if len(unit.text) <= 16 and not numeric and plan.route in ("list", "summary"):
             score -= 1.0  # a bare heading says little on its own
@@ -164,7 +145,7 @@ def _span(unit: Unit, plan: QueryPlan) -> str:
 
 def _lead(passage: Passage) -> str:
     year = f"{passage.year}年" if passage.year else ""
-    lead = f"据{passage.region}{year}{passage.kind if passage.kind != 'other' else '报告'}"
+    lead = f"据{display_name(passage.region)}{year}{passage.kind if passage.kind != 'other' else '报告'}"
     spoken = passage_year(passage)
     if spoken and spoken != str(passage.year or ""):
         lead += f"（{spoken}年情况）"
@@ -172,7 +153,7 @@ def _lead(passage: Passage) -> str:
 
 
 def _what(plan: QueryPlan) -> str:
-    region = "和".join(plan.regions)
+    region = "和".join(dict.fromkeys(plan.region_name(r) for r in plan.regions))
     year = f"{plan.years[0]}年" if plan.years else ""
     topic = "、".join(plan.indicators) or "相关内容"
     return f"{region}{year}{topic}"
@@ -378,8 +359,8 @@ def answer_compare(plan: QueryPlan, passages: list[Passage]) -> Draft:
         own_passages = [passages[i] for i in own]
         units = score_units(units_of(own_passages), sub_plan, query_terms(sub_plan), own_passages)
         if not units or not _covers(units[0], sub_plan):
-            rows.append({"地区": region, "年份": "", "数值": "报告未给出", "出处": ""})
-            lines.append(f"- {region}：所提供的报告中未找到相关数据")
+            rows.append({"地区": plan.region_name(region), "年份": "", "数值": "报告未给出", "出处": ""})
+            lines.append(f"- {plan.region_name(region)}：所提供的报告中未找到相关数据")
             continue
         best = units[0]
         index = own[best.passage]
@@ -390,7 +371,7 @@ def answer_compare(plan: QueryPlan, passages: list[Passage]) -> Draft:
         rows.append({"地区": region, "年份": year, "数值": span, "出处": mark})
         masks = masked_tokens(span)
         suffix = f"（该数值以“{masks[0]}”隐去）" if masks and not figures(span) else ""
-        lines.append(f"- {region}（{year}年）：{span}{mark}{suffix}")
+        lines.append(f"- {plan.region_name(region)}（{year}年）：{span}{mark}{suffix}")
         shown = _first_figure(span, want_rate, _anchors(best, sub_plan))
         if shown is not None:
             values.append((region, year, float(re.match(r"-?[\d.]+", shown).group(0)), f"{shown}{mark}"))  # type: ignore[union-attr]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
 from bot.models import Route
+from ingest.periods import time_ref
+from ingest.regions import Region, within, written_forms
+from ingest.regions import find_regions as match_regions
 from ingest.terms import indicators_in
 
-_YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年?")
 _STATUS_WORDS = ("未完成", "没完成", "没有完成", "未达到", "没达到", "未能", "超额", "完成情况", "完成目标",
                  "完成了吗", "达到了吗", "达标", "目标完成", "完成得", "完成率", "实现目标", "实现了吗",
                  "完成了多少项", "完成多少项", "落实情况", "达到目标", "达成")
@@ -39,6 +42,13 @@ class QueryPlan(BaseModel):
     wants_number: bool = False
     region_years: dict[str, int] = Field(default_factory=dict)
     explicit_filters: bool = False
+    part: str = ""  # part of a year asked about ("H1", "Q1-3"…)
+    wants_span: bool = False  # asks about a multi-year figure (年均, 累计, 十四五…)
+    unknown_regions: list[str] = Field(default_factory=list)  # places named that no indexed report is about
+    region_names: dict[str, str] = Field(default_factory=dict)  # region key -> name as shown
+
+    def region_name(self, key: str) -> str:
+        return self.region_names.get(key) or key.split("#", 1)[0]
 
     def year_for(self, region: str | None) -> int | None:
         """The year asked about for one region ("云阳县2022年和冠县2021年…"), else the only year."""
@@ -51,7 +61,11 @@ class QueryPlan(BaseModel):
 
 @lru_cache(maxsize=65536)
 def region_aliases(region: str) -> tuple[str, ...]:
-    """How people name a region: the full name, and the stem when it stays unambiguous (云阳县 → 云阳)."""
+    """How people name a region: the forms the division parser knows (宁夏回族自治区 → 宁夏), else the
+    full name and its stem when that stays unambiguous (昌硕街道 → 昌硕)."""
+    known = written_forms(region)
+    if len(known) > 1:
+        return known
     aliases = [region]
     for suffix in ("自治县", "县", "区", "市", "镇", "乡", "街道", "省"):
         if region.endswith(suffix):
@@ -62,36 +76,28 @@ def region_aliases(region: str) -> tuple[str, ...]:
     return tuple(aliases)
 
 
-@lru_cache(maxsize=8)
-def _alias_table(known: tuple[str, ...]) -> tuple[dict[str, tuple[str, ...]], int]:
-    """alias → the regions it names, and the longest alias length."""
-    table: dict[str, list[str]] = {}
-    for region in known:
-        for alias in region_aliases(region):
-            table.setdefault(alias, []).append(region)
-    longest = max((len(alias) for alias in table), default=0)
-    return {alias: tuple(regions) for alias, regions in table.items()}, longest
+def find_regions(text: str, known: list[Region]) -> list[str]:
+    """Keys of the indexed regions a text names, in order of mention; a province or city that has no
+    report of its own reaches the indexed regions under it."""
+    return resolve_regions(text, known)[0]
 
 
-def find_regions(text: str, known: list[str] | tuple[str, ...]) -> list[str]:
-    """Known regions named in text, in order of first mention. Scans the text's substrings against an
-    alias table, so the cost does not grow with the number of known regions."""
-    table, longest = _alias_table(tuple(known))
-    first_seen: dict[str, int] = {}
-    for start in range(len(text)):
-        for end in range(start + 1, min(len(text), start + longest) + 1):
-            for region in table.get(text[start:end], ()):
-                first_seen.setdefault(region, start)
-    return sorted(first_seen, key=lambda region: (first_seen[region], region))
+def resolve_regions(text: str, known: list[Region]) -> tuple[list[str], list[str]]:
+    """(keys of indexed regions named or reached, names of real places named that no report is about)."""
+    match = match_regions(text, known)
+    keys = [r.key for r in match.indexed]
+    named = {r.name for r in match.indexed}
+    for scope in match.scopes:
+        if scope.key in keys or scope.name in named:
+            continue  # the place has reports of its own: those answer for it
+        # a place with no report of its own ("龙岩市各县"): the indexed regions under it
+        keys.extend(r.key for r in match.under if within(r, scope) and r.key not in keys)
+    return keys, list(match.unknown)
 
 
-def find_years(text: str) -> list[int]:
-    years: list[int] = []
-    for match in _YEAR.finditer(text):
-        value = int(match.group(1))
-        if value not in years:
-            years.append(value)
-    return years
+def find_years(text: str, today: date | None = None) -> list[int]:
+    """Years a question names, written (2025年) or relative to today (去年, 今年上半年)."""
+    return time_ref(text, today).years
 
 
 _NUMBER_QUESTION = re.compile(
@@ -99,11 +105,11 @@ _NUMBER_QUESTION = re.compile(
 )
 
 
-def years_by_region(question: str, regions: list[str]) -> dict[str, int]:
+def years_by_region(question: str, regions: list[str], names: dict[str, str]) -> dict[str, int]:
     """Years written right after a region name: “云阳县2022年和冠县2021年”."""
     pairs: dict[str, int] = {}
     for region in regions:
-        for alias in region_aliases(region):
+        for alias in region_aliases(names.get(region, region)):
             match = re.search(re.escape(alias) + r"\s*((?:19|20)\d{2})\s*年", question)
             if match:
                 pairs[region] = int(match.group(1))
@@ -119,8 +125,10 @@ def wanted_unit(question: str) -> str | None:
     return "amount" if match else None
 
 
-def detect_route(question: str, regions: list[str]) -> Route:
-    if len(regions) >= 2 or (regions and any(w in question for w in ("哪个更", "对比", "比较"))):
+def detect_route(question: str, regions: list[str], names: dict[str, str] | None = None) -> Route:
+    """The answer route; several anonymous documents of one name (某县) are one lookup, not a comparison."""
+    named = {(names or {}).get(r, r) for r in regions}
+    if len(named) >= 2 or (regions and any(w in question for w in ("哪个更", "对比", "比较"))):
         return "compare"
     if any(w in question for w in _STATUS_WORDS):
         return "status"
@@ -131,17 +139,36 @@ def detect_route(question: str, regions: list[str]) -> Route:
     return "lookup"
 
 
+def filter_region(region: str, known: list[Region]) -> str:
+    """The index key for a region filter given by name ("冠县", "浙江") or by key."""
+    for candidate in known:
+        if region in (candidate.key, candidate.name):
+            return candidate.key
+    keys = find_regions(region, known)
+    return keys[0] if keys else region
+
+
 def analyse(
     question: str,
-    known_regions: list[str],
+    known_regions: list[Region],
     region: str | None = None,
     year: int | None = None,
     kind: str | None = None,
+    today: date | None = None,
 ) -> QueryPlan:
-    regions = [region] if region else find_regions(question, known_regions)
-    years = [year] if year else find_years(question)
-    route = detect_route(question, regions)
+    names = {r.key: r.name for r in known_regions}
+    if region:
+        regions, unknown = [filter_region(region, known_regions)], []
+    else:
+        regions, unknown = resolve_regions(question, known_regions)
+    when = time_ref(question, today)
+    years = [year] if year else when.years
+    route = detect_route(question, regions, names)
     return QueryPlan(
+        part=when.part,
+        wants_span=bool(when.span),
+        unknown_regions=unknown,
+        region_names={key: names.get(key, key) for key in regions},
         question=question,
         regions=regions,
         years=years,
@@ -153,6 +180,6 @@ def analyse(
         wants_rate=any(w in question for w in _RATE_WORDS),
         wants_unit=wanted_unit(question),
         wants_number=bool(_NUMBER_QUESTION.search(question)),
-        region_years=years_by_region(question, regions) if len(regions) > 1 else {},
+        region_years=years_by_region(question, regions, names) if len(regions) > 1 else {},
         explicit_filters=bool(region or year or kind),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.extractive import Citer, Draft
+from bot.draft import Citer, Draft
 from bot.query import QueryPlan
 from ingest.clean import find_masks
 from ingest.models import Indicator
@@ -217,7 +217,7 @@ def answer_status_records(plan: QueryPlan, records: list[Indicator], fetch: Pass
                     continue  # named inside a group statement: said in the group's line
                 lines.append(_status_line(record, mark))
         year = plan.year_for(region) or (plan.years[0] if len(plan.years) == 1 else None)
-        label = f"{region}{f'{year}年' if year else ''}"
+        label = f"{plan.region_name(region)}{f'{year}年' if year else ''}"
         if lines:
             answered += 1
             blocks.append(f"{label}：\n" + "\n".join(lines))
@@ -260,7 +260,7 @@ def answer_compare_records(plan: QueryPlan, records: list[Indicator], fetch: Pas
         index = fetch(record.chunk_id) if record is not None else None
         if record is None or index is None:
             rows.append({"地区": region, "年份": "", "指标": indicator, "数值": "报告未给出", "增速": "报告未给出", "出处": ""})
-            lines.append(f"- {region}：所提供的报告中未找到{indicator}的数据")
+            lines.append(f"- {plan.region_name(region)}：所提供的报告中未找到{indicator}的数据")
             continue
         mark = citer.cite(index, record.quote)
         year = str(record.year or "")
@@ -273,7 +273,7 @@ def answer_compare_records(plan: QueryPlan, records: list[Indicator], fetch: Pas
         rows.append({"地区": region, "年份": year, "指标": record.name_raw, "数值": value or "报告未给出",
                      "增速": growth or "报告未给出", "出处": mark})
         shown = "，".join(p for p in (value, f"增长{growth}" if growth else "") if p)
-        lines.append(f"- {region}（{year}年）：{record.name_raw}{shown}{mark}")
+        lines.append(f"- {plan.region_name(region)}（{year}年）：{record.name_raw}{shown}{mark}")
         number = record.growth_pct if want_rate else record.value
         if number is not None:
             values.append((region, year, number, f"{growth if want_rate else value}{mark}"))
@@ -322,7 +322,7 @@ def answer_target_records(plan: QueryPlan, records: list[Indicator], fetch: Pass
                 year = f"{record.year}年" if record.year else ""
                 masks = find_masks(record.target_text)
                 note = f"（报告中该目标值以“{masks[0]}”隐去，未公开具体数字）" if masks else ""
-                lines.append(f"- {region}{year}{record.name}的目标：“{record.target_text}”{note}"
+                lines.append(f"- {plan.region_name(region)}{year}{record.name}的目标：“{record.target_text}”{note}"
                              f"{citer.cite(index, record.quote)}")
     if not lines:
         return None

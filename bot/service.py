@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 
 from threadpoolctl import threadpool_limits
@@ -14,6 +13,8 @@ from bot.query import QueryPlan
 from bot.retrieve import HybridRetriever
 from bot.settings import Settings
 from ingest.models import Indicator
+from ingest.quantity import find_quantities
+from ingest.regions import Region, towns
 from ingest.store import IndexStore, open_store
 
 
@@ -27,16 +28,11 @@ class QAService:
         self.retriever = HybridRetriever(self.store, settings.retrieve_k, settings.rrf_k)
         llm = LLMBackend(settings, chat_model) if (settings.llm_enabled or chat_model is not None) else None
         self.chain = AnswerChain(self.retriever, self.known_regions, settings.top_k, llm,
-                                 records=self.indicator_records, chunk_lookup=self.store.chunks_by_ids)
-        self._regions: tuple[int, list[str]] | None = None
-        self._lock = threading.Lock()
+                                 records=self.indicator_records, chunk_lookup=self.store.chunks_by_ids,
+                                 facts=self.store.facts, today=settings.today)
 
-    def known_regions(self) -> list[str]:
-        generation = self.store.generation
-        with self._lock:
-            if self._regions is None or self._regions[0] != generation:
-                self._regions = (generation, self.store.regions())
-            return self._regions[1]
+    def known_regions(self) -> list[Region]:
+        return self.store.region_index()
 
     def indicator_records(self, plan: QueryPlan) -> list[Indicator]:
         """The indicator records of the regions a question names (all regions when it names none)."""
@@ -50,6 +46,11 @@ class QAService:
         self.store.lexical()
         self.store.vectors()
         self.store.row_index()
+        self.store.facts()
+        # the division parser (with its towns), the time parser, cn2an and jieba load on first use
+        towns()
+        find_quantities("两千万元")
+        self.chain._route({"condensed": "浙江省去年地区生产总值增长多少", "region": None, "year": None, "kind": None})
         self.store.collection.count()
 
     @staticmethod

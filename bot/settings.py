@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 from pydantic import Field
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
     embed_base_url: str | None = Field(None, description="OpenAI-compatible /v1 base URL for openai: embedders")
     embed_api_key: str | None = Field(None, description="API key for the embedding server")
     embed_batch: int = Field(16, description="texts per embedding call")
+    embed_cache: Path | None = Field(
+        None, description="SQLite file of passage vectors by text: re-ingests embed only changed chunks"
+    )
 
     llm_base_url: str | None = Field(None, description="OpenAI-compatible chat endpoint; unset = extractive")
     llm_model: str = Field("deepseek-chat", description="chat model name on that endpoint")
@@ -39,6 +43,8 @@ class Settings(BaseSettings):
     vector_cache_mb: int = Field(
         512, description="keep chunk embeddings in memory up to this size for exact filtered dense search; 0 = Chroma only"
     )
+
+    today: date | None = Field(None, description="the date 去年/今年 in questions refer to (default: today)")
 
     samples_dir: Path = PROJECT_ROOT / "data" / "samples"
     prompts_dir: Path = PROJECT_ROOT / "prompts"

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 
 from bot.models import Verification
-from bot.numbers import figure_supported, numbers_with_units
+from bot.numbers import unsupported_figures
+from ingest.quantity import find_quantities
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 # a segment ends after a run of citation markers, or at a line break
@@ -48,11 +49,8 @@ def verify(text: str, passage_texts: dict[int, str]) -> Verified:
         good = [n for n in markers if n in passage_texts]
         evidence = "\n".join(passage_texts[n] for n in good)
         plain = _MARKER.sub("", segment)
-        unsupported = []
-        for figure in numbers_with_units(plain):
-            report.checked += 1
-            if not evidence or not figure_supported(figure, evidence):
-                unsupported.append(figure)
+        report.checked += sum(1 for q in find_quantities(plain) if not q.masked and q.kind != "other")
+        unsupported = unsupported_figures(plain, evidence)
         if unsupported:
             report.unsupported.extend(unsupported)
             removed += 1

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from bot.extractive import Draft, answer_extractive
+from bot.draft import Draft
+from bot.extractive import answer_extractive
 from bot.models import Answer, Citation, Passage
 from bot.query import analyse
 from bot.verify import renumber, verify
 from ingest.load import iter_input_files, load_file
+from ingest.regions import Region
 from ingest.store import IndexStore
 
 log = logging.getLogger(__name__)
@@ -129,8 +131,8 @@ class NaiveBaseline:
             done.write_text(str(len(chunks)))
         return self
 
-    def known_regions(self) -> list[str]:
-        return self.store.regions()
+    def known_regions(self) -> list[Region]:
+        return self.store.region_index()
 
     def retrieve(self, question: str, k: int) -> NaiveRetrieval:
         start = time.perf_counter()
@@ -142,7 +144,7 @@ class NaiveBaseline:
         ]
         return NaiveRetrieval(passages=passages, timings_ms={"retrieve": elapsed})
 
-    def answer(self, question: str, retrieval: NaiveRetrieval, regions: list[str] | None = None) -> Answer:
+    def answer(self, question: str, retrieval: NaiveRetrieval, regions: list[Region] | None = None) -> Answer:
         timings = dict(retrieval.timings_ms)
         start = time.perf_counter()
         plan = analyse(question, regions if regions is not None else self.known_regions())
@@ -153,7 +155,7 @@ class NaiveBaseline:
         answer.timings_ms["total"] = round(sum(v for k, v in timings.items() if k != "total"), 2)
         return answer
 
-    def ask(self, question: str, regions: list[str] | None = None) -> Answer:
+    def ask(self, question: str, regions: list[Region] | None = None) -> Answer:
         return self.answer(question, self.retrieve(question, self.top_k), regions)
 
     def chunk_text(self, chunk_id: str) -> str:

@@ -173,6 +173,7 @@ def run_eval(settings: Settings, set_path: Path, out: Path, docs: Path, baseline
     ours = run_ours(service, items)
     out.mkdir(parents=True, exist_ok=True)
     write_jsonl(out / "answers.jsonl", ours.answers)
+    write_jsonl(out / "results.jsonl", [r.model_dump() for r in ours.results])
     baselines: dict[str, SystemMetrics] = {}
     outputs = {"ours": ours}
     if baseline == "naive":

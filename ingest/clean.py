@@ -13,6 +13,9 @@ import statistics
 
 import opencc
 
+from ingest.quantity import repair_split_numbers
+from ingest.vocabulary import MASK_RE
+
 # ---------------------------------------------------------------- Traditional -> Simplified
 
 
@@ -218,29 +221,10 @@ def clean_text(text: str) -> str:
     text = normalize_width(text)
     text = fix_percent_o(text)
     text = split_inline_headings(text)
-    return normalize_whitespace(text)
+    return repair_split_numbers(normalize_whitespace(text))
 
 
 # ---------------------------------------------------------------- masked figures
-
-_X = r"(?<![A-Za-z0-9])(?:X+|x+)(?![A-Za-z0-9])"
-_UNITS = (
-    "亿|万|千|百|元|个|家|位|名|项|人|户|次|条|所|座|处|枚|亩|年|月|日|天|倍|公里|平方|米|吨|辆|套|间|"
-    "栋|台|件|批|场|届|种|笔|层|张|本|头|部|篇|份|小时|点|岁|床|宗|例|起|轮|千瓦|兆瓦|立方|公斤|成"
-)
-_BEFORE_WORDS = ("第", "增长", "下降", "达", "超", "约", "近", "累计", "年均", "排名", "位列", "占比")
-MASK_RE = re.compile(
-    r"[*＊]+"
-    + rf"|{_X}(?=\s?(?:[%％‰]|[:：.．][Xx0-9]|(?:余|多)?(?:{_UNITS})))"
-    + "|(?:"
-    + "|".join(f"(?<={w})" for w in _BEFORE_WORDS)
-    + rf"){_X}"
-    + rf"|(?<=[Xx0-9][:：]){_X}"
-)
-"""Masked figures: any run of `*`, and `X`/`XX`/`xx` used as a number (`X%`, `XX亿元`, `XXXX年`,
-`第XX位`, `X:X:X`). X runs glued to latin letters or digits (`Gxxxxx`, `XL`, `221X1`) and name
-masks (`XX县`, `XX江`) are not figures and are not matched."""
-
 
 def find_masks(text: str) -> list[str]:
     """The masked-figure tokens in text, in order (e.g. `['***', '*', 'XX']`)."""

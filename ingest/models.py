@@ -6,7 +6,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from ingest.quantity import Quantity
+
 Level = Literal["省", "市", "县", "区", "镇", "乡", "街道", ""]
+LEVELS: tuple[str, ...] = ("省", "市", "县", "区", "镇", "乡", "街道", "")
 Kind = Literal["政府工作报告", "工作总结", "目标完成情况通报", "other"]
 Status = Literal["exceeded", "met", "not_met", "unknown"]
 
@@ -23,7 +26,12 @@ class RawDoc(BaseModel):
 
 class DocMeta(BaseModel):
     doc: str
-    region: str = ""
+    region: str = ""  # the index's region key (an anonymous region's key names its document)
+    region_name: str = ""  # as shown to users ("上杭县", "某县")
+    province: str = ""
+    city: str = ""
+    county: str = ""
+    anonymous: bool = False
     level: str = ""
     year: int | None = None
     kind: str = "other"
@@ -57,6 +65,28 @@ class Chunk(BaseModel):
             "kind": self.kind,
             "masked": self.masked,
         }
+
+
+Stance = Literal["actual", "forecast", "plan"]
+
+
+class Fact(BaseModel):
+    """One figure of a report: what it measures, when, and whether it is a result, forecast or plan."""
+
+    doc: str
+    chunk_id: str
+    region: str = ""
+    subject: str  # the report's own phrase ("全省生产总值")
+    canonical: str = ""  # the synonym table's name for it, when it has one
+    quantity: Quantity
+    measure: str = ""  # the quantity's kind, or "completion" (完成年度计划的102%)
+    year: int | None = None
+    part: str = ""  # part of the year ("H1", "Q1-3"…), "" for the whole year
+    span: str = ""  # multi-year word ("年均", "十四五"…) when the figure covers several years
+    stance: Stance = "actual"
+    status: Status = "unknown"
+    quote: str  # the exact sentence of the chunk that states the figure
+    quote_start: int = 0  # its offset in the chunk text
 
 
 class Indicator(BaseModel):
@@ -101,6 +131,13 @@ class DocInfo(BaseModel):
     doc: str
     region: str
     level: str
+    title: str = ""
+    region_name: str = ""
+    province: str = ""
+    city: str = ""
+    county: str = ""
+    anonymous: bool = False
+    path: str = ""
     year: int | None
     kind: str
     chars: int

@@ -15,6 +15,7 @@ import numpy as np
 from ingest.chunk import chunk_text
 from ingest.clean import clean_text, to_simplified
 from ingest.embed import EmbedderError
+from ingest.facts import facts_of_chunks
 from ingest.indicators import extract_indicators
 from ingest.lexical import tokenize
 from ingest.load import LoadError, iter_input_files, load_file
@@ -71,17 +72,17 @@ def _embed(store: IndexStore, doc: PreparedDoc, batch: int, tell: Callable[[floa
     texts = [embedding_text(c) for c in doc.chunks]
     vectors = []
     for start in range(0, len(texts), batch):
-        vectors.append(store.embedder.passages(texts[start : start + batch]))
+        vectors.append(store.embed_passages(texts[start : start + batch]))
         tell(0.05 + 0.9 * min(start + batch, len(texts)) / len(texts), f"{Path(doc.path).name}: embedding")
     return np.concatenate(vectors) if vectors else np.zeros((0, store.embedder.dim), dtype=np.float32)
 
 
 def _write(store: IndexStore, doc: PreparedDoc, embeddings: np.ndarray, chat_model: Any = None) -> int:
-    """Tokenise, extract indicators and commit one document (runs on the writer thread)."""
+    """Tokenise, extract indicators and facts, and commit one document (runs on the writer thread)."""
     indicators = extract_indicators(doc.chunks, chat_model=chat_model)
     store.add_document(
         doc.meta, doc.sha256, doc.chars, doc.path, doc.chunks,
-        [tokenize(lexical_text(c)) for c in doc.chunks], embeddings, indicators,
+        [tokenize(lexical_text(c)) for c in doc.chunks], embeddings, indicators, facts_of_chunks(doc.chunks),
     )
     return len(indicators)
 

@@ -23,7 +23,8 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from ingest.lexical import LexicalIndex, add_words
-from ingest.models import Chunk, DocInfo, DocMeta, Indicator
+from ingest.models import LEVELS, Chunk, DocInfo, DocMeta, Fact, Indicator
+from ingest.regions import Region
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
     doc TEXT PRIMARY KEY, sha256 TEXT NOT NULL, state TEXT NOT NULL,
     region TEXT, level TEXT, year INTEGER, kind TEXT, title TEXT,
-    chars INTEGER, path TEXT, added_at REAL
+    chars INTEGER, path TEXT, added_at REAL,
+    region_name TEXT, province TEXT, city TEXT, county TEXT, anonymous INTEGER
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, doc TEXT NOT NULL, ordinal INTEGER, text TEXT NOT NULL, section TEXT,
@@ -45,7 +47,14 @@ CREATE TABLE IF NOT EXISTS indicators (
     name TEXT, status TEXT, record TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS indicators_doc ON indicators(doc);
+CREATE TABLE IF NOT EXISTS facts (
+    rowid INTEGER PRIMARY KEY, doc TEXT NOT NULL, chunk_id TEXT, region TEXT, year INTEGER,
+    canonical TEXT, stance TEXT, record TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS facts_doc ON facts(doc);
 """
+_DOC_REGION_COLUMNS = (("region_name", "TEXT"), ("province", "TEXT"), ("city", "TEXT"), ("county", "TEXT"),
+                       ("anonymous", "INTEGER"))
 # the lexical index, the row metadata and the vector cache are all read in this row order
 INDEXED_ROWS = " FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete' ORDER BY c.doc, c.ordinal"
 CHUNK_COLUMNS = "id, doc, ordinal, text, section, region, level, year, year_from, year_to, kind, masked"
@@ -129,8 +138,11 @@ class IndexStore:
         collection: str = "govqa",
         embedder_factory: Callable[[], object] | None = None,
         vector_cache_mb: int = 512,
+        embed_cache: Path | None = None,
     ) -> None:
         self.dir = Path(index_dir)
+        self.embed_cache_path = embed_cache
+        self._embed_cache = None
         self.dir.mkdir(parents=True, exist_ok=True)
         self.embedder_spec = embedder_spec
         self.chroma_url = chroma_url
@@ -142,6 +154,7 @@ class IndexStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
+        self._migrate()
         self._check_embedder()
         self._client = None
         self._collection = None
@@ -153,6 +166,13 @@ class IndexStore:
         self._vectors_loaded = False
         self._row_index: tuple[LexicalIndex, dict[str, int]] | None = None
         self.recover()
+
+    def _migrate(self) -> None:
+        """Add the columns newer versions keep per document to an index made by an older one."""
+        have = {row[1] for row in self._db.execute("PRAGMA table_info(docs)")}
+        for column, sql_type in _DOC_REGION_COLUMNS:
+            if column not in have:
+                self._db.execute(f"ALTER TABLE docs ADD COLUMN {column} {sql_type}")
 
     # ---- embedder -------------------------------------------------------------------------
     def _meta_get(self, key: str) -> str | None:
@@ -184,6 +204,16 @@ class IndexStore:
             elif int(dim) != self._embedder.dim:
                 raise IndexError_(f"index dimension {dim} != embedder dimension {self._embedder.dim}")
         return self._embedder
+
+    def embed_passages(self, texts: list[str]) -> np.ndarray:
+        """Passage vectors, through the on-disk embedding cache when one is configured."""
+        if self.embed_cache_path is None:
+            return self.embedder.passages(texts)
+        if self._embed_cache is None:
+            from ingest.embed import EmbeddingCache
+
+            self._embed_cache = EmbeddingCache(Path(self.embed_cache_path), self.embedder_spec)
+        return self._embed_cache.passages(self.embedder, texts)
 
     @property
     def generation(self) -> int:
@@ -303,15 +333,18 @@ class IndexStore:
         token_lists: list[list[str]],
         embeddings: np.ndarray,
         indicators: Iterable[Indicator] = (),
+        facts: Iterable[Fact] = (),
     ) -> None:
         """Replace any older version of meta.doc with this one, crash-safely."""
         if self.doc_state(meta.doc) is not None:
             self.remove_document(meta.doc)
         with self._transaction():
             self._db.execute(
-                "INSERT INTO docs(doc, sha256, state, region, level, year, kind, title, chars, path, added_at)"
-                " VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)",
-                (meta.doc, sha256, meta.region, meta.level, meta.year, meta.kind, meta.title, chars, path, time.time()),
+                "INSERT INTO docs(doc, sha256, state, region, level, year, kind, title, chars, path, added_at,"
+                " region_name, province, city, county, anonymous)"
+                " VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (meta.doc, sha256, meta.region, meta.level, meta.year, meta.kind, meta.title, chars, path, time.time(),
+                 meta.region_name, meta.province, meta.city, meta.county, int(meta.anonymous)),
             )
             self._db.executemany(
                 f"INSERT INTO chunks({CHUNK_COLUMNS}, tokens, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -328,6 +361,10 @@ class IndexStore:
                 "INSERT INTO indicators(doc, chunk_id, region, year, name, status, record) VALUES (?,?,?,?,?,?,?)",
                 [(i.doc, i.chunk_id, i.region, i.year, i.name, i.status, i.model_dump_json()) for i in indicators],
             )
+            self._db.executemany(
+                "INSERT INTO facts(doc, chunk_id, region, year, canonical, stance, record) VALUES (?,?,?,?,?,?,?)",
+                [(f.doc, f.chunk_id, f.region, f.year, f.canonical, f.stance, f.model_dump_json()) for f in facts],
+            )
         with self._lock:
             self._chroma_upsert(chunks, np.asarray(embeddings, dtype=np.float32))
             with self._transaction():
@@ -341,6 +378,7 @@ class IndexStore:
         with self._transaction():
             self._db.execute("DELETE FROM chunks WHERE doc=?", (doc,))
             self._db.execute("DELETE FROM indicators WHERE doc=?", (doc,))
+            self._db.execute("DELETE FROM facts WHERE doc=?", (doc,))
             self._db.execute("DELETE FROM docs WHERE doc=?", (doc,))
             self._bump_generation()
 
@@ -360,15 +398,36 @@ class IndexStore:
     def list_docs(self) -> list[DocInfo]:
         rows = self._db.execute(
             "SELECT d.doc, d.region, d.level, d.year, d.kind, d.chars, d.sha256,"
-            " COUNT(c.id), COALESCE(SUM(c.masked), 0)"
+            " COUNT(c.id), COALESCE(SUM(c.masked), 0), d.title, d.region_name, d.province, d.city, d.county,"
+            " d.anonymous, d.path"
             " FROM docs d LEFT JOIN chunks c ON c.doc = d.doc WHERE d.state='complete'"
             " GROUP BY d.doc ORDER BY d.doc"
         ).fetchall()
         return [
             DocInfo(doc=r[0], region=r[1] or "", level=r[2] or "", year=r[3], kind=r[4] or "other",
-                    chars=r[5] or 0, sha256=r[6], chunks=r[7], masked_chunks=r[8])
+                    chars=r[5] or 0, sha256=r[6], chunks=r[7], masked_chunks=r[8], title=r[9] or "",
+                    region_name=r[10] or r[1] or "", province=r[11] or "", city=r[12] or "", county=r[13] or "",
+                    anonymous=bool(r[14]), path=r[15] or "")
             for r in rows
         ]
+
+    def region_index(self) -> list[Region]:
+        """The regions of the complete documents, with their place in the division hierarchy."""
+        generation = self.generation
+        cached = getattr(self, "_region_index", None)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        seen: dict[str, Region] = {}
+        for info in self.list_docs():
+            if info.region and info.region not in seen:
+                seen[info.region] = Region(
+                    name=info.region_name or info.region, level=info.level if info.level in LEVELS else "",
+                    province=info.province, city=info.city, county=info.county, anonymous=info.anonymous,
+                    key=info.region,
+                )
+        regions = list(seen.values())
+        self._region_index = (generation, regions)
+        return regions
 
     def chunks_by_ids(self, ids: list[str]) -> dict[str, Chunk]:
         if not ids:
@@ -410,6 +469,20 @@ class IndexStore:
 
     def chunk_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0]
+
+    def facts(self) -> list[Fact]:
+        """Every figure fact of the complete documents, loaded once per manifest generation."""
+        generation = self.generation
+        cached = getattr(self, "_facts", None)
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT f.record FROM facts f JOIN docs d ON d.doc=f.doc WHERE d.state='complete' ORDER BY f.rowid"
+            ).fetchall()
+        facts = [Fact.model_validate_json(r[0]) for r in rows]
+        self._facts = (generation, facts)
+        return facts
 
     def indicators(self, region: str | None = None, year: int | None = None, status: str | None = None) -> list[Indicator]:
         sql = "SELECT i.record FROM indicators i JOIN docs d ON d.doc=i.doc WHERE d.state='complete'"
@@ -517,5 +590,6 @@ def open_store(settings, with_embedder: bool = True) -> IndexStore:
         collection=settings.collection,
         embedder_factory=factory if with_embedder else None,
         vector_cache_mb=settings.vector_cache_mb,
+        embed_cache=settings.embed_cache,
     )
 

@@ -4,31 +4,64 @@ from __future__ import annotations
 
 import re
 
-# canonical name -> aliases as people ask and as reports write
+# canonical name -> names that mean exactly the same figure, as people ask and as reports write.
+# Related but different figures are separate entries, never aliases: 财政总收入 vs 一般公共预算收入,
+# 工业增加值 vs 规上工业增加值, 城镇调查失业率 vs 城镇登记失业率, 优良天数 vs 优良率 (DESIGN.md).
 INDICATOR_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "地区生产总值": ("GDP", "gdp", "生产总值", "国内生产总值", "经济总量", "地区GDP"),
-    "社会消费品零售总额": ("社零", "社消零", "社零额", "消费品零售总额", "社会消费品零售额"),
-    "一般公共预算收入": ("财政收入", "地方财政收入", "公共预算收入", "一般预算收入", "财税收入"),
-    "规上工业增加值": ("规模以上工业增加值", "规上工业", "工业增加值"),
-    "全社会固定资产投资": ("固定资产投资", "固投", "投资总额"),
-    "城乡居民人均可支配收入": ("人均可支配收入", "居民收入", "可支配收入", "居民人均可支配收入"),
-    "城镇居民人均可支配收入": ("城镇常住居民人均可支配收入", "城镇居民收入"),
-    "农村居民人均可支配收入": ("农村常住居民人均可支配收入", "农民人均可支配收入", "农民收入"),
-    "第三产业增加值": ("服务业增加值", "三产增加值"),
-    "农业增加值": ("农林牧渔业增加值", "第一产业增加值"),
-    "进出口总额": ("外贸进出口", "进出口", "外贸总额"),
-    "招商引资到位资金": ("招商引资", "到位资金"),
-    "新增城镇就业": ("城镇新增就业", "新增就业"),
-    "城镇登记失业率": ("失业率", "城镇调查失业率"),
-    "森林覆盖率": ("森林覆盖",),
-    "空气质量优良天数": ("优良天数", "空气优良天数", "空气质量优良率"),
-    "绿色信贷余额": ("绿色信贷",),
-    "市场主体": ("净增市场主体", "新增市场主体"),
-    "交通固定资产投资": ("交通投资",),
-    "营造林": ("造林", "植树造林"),
-    "义务植树": ("植树",),
-    "实际使用外资": ("使用外资", "利用外资"),
+    "地区生产总值": ("GDP", "gdp", "生产总值", "经济总量", "地区GDP", "国内生产总值", "地方生产总值", "经济增长",
+               "经济增速"),
+    "人均地区生产总值": ("人均GDP", "人均生产总值"),
+    "社会消费品零售总额": ("社零", "社消零", "社零额", "社零总额", "消费品零售总额", "社会消费品零售额"),
+    "一般公共预算收入": ("一般预算收入", "公共预算收入", "地方一般公共预算收入", "一般公共预算收入总额"),
+    "财政总收入": ("财政收入总额",),
+    "财政收入": ("地方财政收入",),
+    "税收收入": ("税收",),
+    "规上工业增加值": ("规模以上工业增加值", "规上工业"),
+    "工业增加值": ("全部工业增加值",),
+    "全社会固定资产投资": ("固定资产投资", "固投"),
+    "居民人均可支配收入": ("全体居民人均可支配收入", "人均可支配收入", "城乡居民人均可支配收入"),
+    "城镇居民人均可支配收入": ("城镇常住居民人均可支配收入",),
+    "农村居民人均可支配收入": ("农村常住居民人均可支配收入", "农民人均可支配收入"),
+    "第三产业增加值": ("三产增加值",),
+    "第一产业增加值": ("一产增加值",),
+    "进出口总额": ("外贸进出口", "进出口", "外贸进出口总额", "货物进出口总额", "货物贸易进出口"),
+    "实际使用外资": ("实际利用外资", "实际使用外资金额"),
+    "城镇新增就业": ("新增城镇就业", "城镇新增就业人数", "新增就业"),
+    "城镇登记失业率": (),
+    "城镇调查失业率": (),
+    "居民消费价格": ("CPI", "居民消费价格涨幅", "居民消费价格指数"),
+    "粮食总产量": ("粮食产量",),
+    "森林覆盖率": (),
+    "空气质量优良天数": ("优良天数", "空气优良天数"),
+    "空气质量优良天数比率": ("空气质量优良率", "优良天数比率", "优良天数比例", "空气优良天数比例"),
+    "常住人口城镇化率": ("城镇化率",),
+    "研发经费投入强度": ("研发投入强度", "R&D经费投入强度", "全社会研发投入强度"),
+    "单位地区生产总值能耗": ("单位GDP能耗", "单位生产总值能耗"),
+    "招商引资到位资金": ("到位资金",),
 }
+
+# figures that people confuse with each other: when one is asked and absent, the answer may name
+# another of its group, as that other figure (never in its place)
+RELATED_INDICATORS: tuple[frozenset[str], ...] = (
+    frozenset({"一般公共预算收入", "财政总收入", "税收收入"}),
+    frozenset({"规上工业增加值", "工业增加值"}),
+    frozenset({"城镇登记失业率", "城镇调查失业率"}),
+    frozenset({"空气质量优良天数", "空气质量优良天数比率"}),
+    frozenset({"居民人均可支配收入", "城镇居民人均可支配收入", "农村居民人均可支配收入"}),
+    frozenset({"地区生产总值", "人均地区生产总值"}),
+)
+
+
+# general words people ask with, answered by the specific figures reports give (named as such)
+UMBRELLA_INDICATORS: dict[str, tuple[str, ...]] = {
+    "财政收入": ("一般公共预算收入", "财政总收入"),
+}
+
+
+def related_indicators(canonical: str) -> tuple[str, ...]:
+    """Other indicators of the groups `canonical` belongs to."""
+    return tuple(sorted({other for group in RELATED_INDICATORS if canonical in group for other in group} - {canonical}))
+
 
 # topics people ask about, and the words reports use for them (matching only, not indicators)
 TOPIC_WORDS: dict[str, tuple[str, ...]] = {
@@ -71,10 +104,27 @@ def all_terms() -> list[str]:
 
 
 def canonical_indicator(text: str) -> str | None:
-    """The canonical indicator named in text (the longest alias found), or None."""
+    """The canonical indicator a subject phrase names: an alias at its end, since a Chinese noun phrase
+    ends in its head ("全省生产总值" is 地区生产总值; "单位地区生产总值能耗" and "…占地区生产总值比重" are not)."""
     for alias, canon in _ALIAS_TO_CANONICAL:
-        if alias in text:
+        if text.endswith(alias):
             return canon
+    return None
+
+
+# what may follow an indicator's name in a question when the name is the thing asked about (not a
+# modifier of a longer noun, as in "单位地区生产总值二氧化碳排放")
+_ASKED_FOLLOWER = re.compile(
+    r"(?:$|[\s，。？?！!、,;；:：“”\"（）()]|和|与|及|或|增|降|下降|是|为|多少|几|的|呢|吗|目标|预期|计划|完成|总量|总额|规模|实现|达到|"
+    r"达|有|排|位|情况|数据|年|同比|比|较|分别|各|占|在|怎么|如何|能|突破|超|预计|首次|连续|居|列|\d)"
+)
+
+
+def indicator_alias_in(text: str) -> str | None:
+    """The longest indicator name or alias written in text, as written."""
+    for alias, _ in _ALIAS_TO_CANONICAL:
+        if alias in text:
+            return alias
     return None
 
 
@@ -86,6 +136,9 @@ def indicators_in(text: str) -> list[str]:
         for match in re.finditer(re.escape(alias), text):
             span = (match.start(), match.end())
             if any(s < span[1] and span[0] < e for s, e in taken):
+                continue
+            if not _ASKED_FOLLOWER.match(text, span[1]):
+                taken.append(span)  # a modifier of a longer name: no shorter alias inside it either
                 continue
             taken.append(span)
             found.append((span[0], canon))

@@ -9,7 +9,8 @@ import pytest
 
 from ingest.clean import clean_text, to_simplified
 from ingest.load import load_file
-from ingest.meta import covered_years, detect_meta, level_of
+from ingest.meta import covered_years, detect_meta
+from ingest.regions import level_of
 from ingest.models import DocMeta
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
@@ -38,14 +39,22 @@ def meta_of(prefix: str, **overrides: object) -> DocMeta:
 )
 def test_seed_meta(prefix: str, region: str, level: str, year: int, kind: str) -> None:
     meta = meta_of(prefix)
-    assert (meta.region, meta.level, meta.year, meta.kind) == (region, level, year, kind)
+    assert (meta.region_name, meta.level, meta.year, meta.kind) == (region, level, year, kind)
     assert meta.doc.startswith(prefix)
+    # an anonymous region belongs to its own document
+    assert meta.anonymous == region.startswith("某")
+    assert meta.region == (f"{region}#{meta.doc}" if meta.anonymous else region)
 
 
 def test_001_is_a_government_work_report_of_a_county() -> None:
     meta = meta_of("001")
     assert meta.kind == "政府工作报告"
     assert meta.level == "县"
+
+
+def test_region_hierarchy_from_the_division_parser() -> None:
+    meta = meta_of("003")
+    assert (meta.province, meta.city, meta.county) == ("山东省", "聊城市", "冠县")
 
 
 def test_overrides_win() -> None:

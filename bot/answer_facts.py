@@ -1,0 +1,284 @@
+"""Lookups answered from figure facts: the fact whose subject, measure, period and stance fit the
+question, stated in one short lead sentence built from the fact's own quote.
+
+The lead copies the report's clause (subject … figure) out of the fact's quote, so every figure it
+states is in the cited passage. When the asked figure is absent but a related one is present, the
+answer names the one it gives; it never gives another region's or another indicator's figure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.draft import Citer, Draft
+from bot.evidence import QueryTerms, match_score, query_terms
+from bot.query import QueryPlan
+from ingest.models import Fact
+from ingest.regions import Region
+from ingest.terms import UMBRELLA_INDICATORS, related_indicators, surface_forms
+from ingest.vocabulary import BASELINE_BEFORE_RE, BOUND_QUALIFIERS, CLAUSE_SEPARATORS
+
+# chunk id -> index of its passage in the list the chain verifies against (appended when needed)
+PassageFetcher = Callable[[str], int | None]
+
+SUBJECT_MIN = 0.6  # share of the question's content words a fact's subject must carry
+LEAD_CLAUSE_CHARS = 48
+_RATE_Q = re.compile(r"增速|增长率|增幅|增长了?多少|涨幅|降幅|下降了?多少|增长几")
+_SHARE_Q = re.compile(r"占比|比重|比例|覆盖率|[^增]率")
+_RANK_Q = re.compile(r"排名|第几|位次|排第")
+_COMPLETION_Q = re.compile(r"完成率|完成了?(?:年度|全年|年)?(?:目标|计划|任务|预算)的?多少|完成进度")
+_FORECAST_Q = re.compile(r"预计")
+_STRICT_AMOUNT_Q = re.compile(r"多少(?:亿元|万元|元|万人|人|个|家|项|吨|万吨|亩|公里|户|天|头|亿斤|万吨)|总额|总量|规模(?!以上)")
+_AMOUNT_Q = re.compile(r"是多少|有多少|多少")
+
+
+_RANGE_TAIL = re.compile(r"\s*[—–\-~～至到]\s*\d+(?:\.\d+)?\s*%")
+_QUALIFIER_TAIL = re.compile(r"左右|以上|以内|以下")
+_CHANGE_TAIL = re.compile(
+    r"[，,、]?\s*(?:同比|比上年|较上年)?(?:分别)?(?:增长|下降|增加|减少|提高|回落|降低)\s*-?\d+(?:\.\d+)?\s*%"
+)
+
+
+@dataclass
+class Scored:
+    fact: Fact
+    subject: float
+    score: float
+
+
+def wanted_measures(plan: QueryPlan) -> tuple[str, ...]:
+    """Measures that answer the question, best first."""
+    q = plan.question
+    if _COMPLETION_Q.search(q):
+        return ("completion", "ratio")
+    if _RANK_Q.search(q):
+        return ("rank",)
+    if _RATE_Q.search(q):
+        return ("growth", "points")
+    if any(ind.endswith("率") for ind in plan.indicators) or _SHARE_Q.search(q):
+        return ("share", "ratio", "growth", "points")
+    if _STRICT_AMOUNT_Q.search(q):
+        return ("amount", "count")
+    if _AMOUNT_Q.search(q):
+        return ("amount", "count", "growth", "share", "ratio")
+    return ("amount", "count", "growth", "share", "ratio", "points", "rank", "completion")
+
+
+def wanted_stances(plan: QueryPlan) -> tuple[str, ...]:
+    if plan.wants_target:
+        return ("plan",)
+    if _FORECAST_Q.search(plan.question):
+        return ("forecast", "actual")
+    return ("actual", "forecast")
+
+
+def subject_match(fact: Fact, plan: QueryPlan, terms: QueryTerms) -> float:
+    """How well a fact's subject names what is asked: 1.0 for the asked indicator itself, 0 for another
+    indicator, else the share of the question's content words the subject carries."""
+    if not fact.subject:
+        return 0.0
+    if plan.indicators:
+        if fact.canonical in plan.indicators:
+            return 1.0
+        if fact.canonical:
+            return 0.0
+        if any(form in fact.subject for ind in plan.indicators for form in surface_forms(ind)):
+            return 1.0
+        return 0.0
+    total = terms.total_weight or 1.0
+    score, _ = match_score(fact.subject, terms)
+    return min(score / total, 1.0)
+
+
+def score_fact(fact: Fact, plan: QueryPlan, terms: QueryTerms, measures: tuple[str, ...],
+               stances: tuple[str, ...]) -> Scored | None:
+    subject = subject_match(fact, plan, terms)
+    if subject <= 0:
+        return None
+    year = plan.year_for(fact.region)
+    if year is not None and fact.year is not None and fact.year != year:
+        return None
+    if bool(fact.span) != plan.wants_span:
+        return None
+    if fact.part and not plan.part:
+        return None
+    if plan.part and fact.part != plan.part:
+        return None
+    if fact.stance not in stances:
+        return None
+    score = 3.0 * subject
+    measure = fact.measure
+    if measure in measures:
+        score += 1.5 - 0.3 * measures.index(measure)
+    else:
+        return None
+    score += 0.5 - 0.25 * stances.index(fact.stance)
+    if plan.wants_unit and plan.wants_unit not in ("amount",) and fact.quantity.unit and \
+            fact.quantity.scale_word + fact.quantity.unit == plan.wants_unit:
+        score += 0.5
+    if fact.quantity.masked:
+        score -= 0.2
+    if year is not None and fact.year is None:
+        score -= 0.3  # a report whose year is unknown may still be the one asked about
+    if any(b in fact.quantity.qualifiers for b in BOUND_QUALIFIERS):
+        score -= 0.4  # a threshold ("突破2万元") when the exact figure may stand beside it
+    if BASELINE_BEFORE_RE.search(fact.quote[: fact.quantity.start]):
+        score -= 0.6  # a starting value ("由7484元提高到…")
+    return Scored(fact, subject, score)
+
+
+def rank_facts(plan: QueryPlan, facts: list[Fact]) -> list[Scored]:
+    terms = query_terms(plan)
+    measures, stances = wanted_measures(plan), wanted_stances(plan)
+    scored = [s for f in facts if (s := score_fact(f, plan, terms, measures, stances)) is not None]
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def lead_clause(fact: Fact) -> str:
+    """The report's own words from the subject to the figure (“全省生产总值增长5.5%”), cut to the
+    figure's clause when the subject stands far before it."""
+    quote = fact.quote
+    q = fact.quantity
+    end = q.end if quote[q.start : q.end] == q.text else quote.find(q.text) + len(q.text)
+    if end <= 0:
+        return fact.subject + q.text
+    # keep what completes the figure: the other end of a range ("5%—5.5%"), a qualifier (左右/以上),
+    # and the change that follows an amount ("41亿元，增长9%", "15.68亿元，下降7.78%")
+    for tail_pattern in (_RANGE_TAIL, _QUALIFIER_TAIL, _CHANGE_TAIL):
+        tail = tail_pattern.match(quote, end)
+        if tail:
+            end = tail.end()
+    start = quote.rfind(fact.subject, 0, end) if fact.subject else -1
+    clause_start = max(quote.rfind(c, 0, max(q.start, 0)) for c in CLAUSE_SEPARATORS) + 1
+    if start >= 0 and (start >= clause_start or end - start <= LEAD_CLAUSE_CHARS // 2):
+        return quote[start:end]
+    clause = quote[clause_start:end].strip()
+    if fact.subject and fact.subject not in clause:
+        return f"{fact.subject}{clause}"
+    return clause
+
+
+def state_fact(fact: Fact, mark: str, region_name: str) -> str:
+    """One sentence: region, year, the report's clause with the figure, stance, citation."""
+    year = f"{fact.year}年" if fact.year else ""
+    part = {"H1": "上半年", "H2": "下半年", "Q1": "一季度", "Q1-3": "前三季度"}.get(fact.part, "")
+    clause = lead_clause(fact)
+    if fact.quantity.masked:
+        return f"{region_name}{year}{part}{fact.subject}在报告中以“{fact.quantity.text}”隐去，未公开具体数字：“{clause}”{mark}"
+    status = {"exceeded": "（超额完成）", "not_met": "（未完成）"}.get(fact.status, "")
+    if fact.stance == "plan":
+        return f"{region_name}{year}{part}预期目标：{clause}{mark}"
+    if status and fact.measure == "completion":
+        return f"{region_name}{year}{part}{clause}{status}{mark}"
+    if fact.stance == "forecast":
+        return f"{region_name}{year}{part}（报告预计）{clause}{mark}"
+    return f"{region_name}{year}{part}{clause}{mark}"
+
+
+def answer_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> Draft | None:
+    """A lookup answered from facts, one line per indicator asked, or None when no fact names it."""
+    asked = [plan] if len(plan.indicators) <= 1 else [
+        plan.model_copy(update={"indicators": [indicator]}) for indicator in plan.indicators]
+    citer = Citer()
+    lines: list[str] = []
+    for sub in asked:
+        ranked = rank_facts(sub, facts)
+        if not ranked or ranked[0].subject < SUBJECT_MIN:
+            continue
+        fact = ranked[0].fact
+        index = fetch(fact.chunk_id)
+        if index is None:
+            continue
+        line = state_fact(fact, citer.cite(index, fact.quote), plan.region_name(fact.region))
+        if line not in lines:
+            lines.append(line)
+    if not lines:
+        return None
+    return Draft(text="\n".join(lines), quotes=citer.quotes)
+
+
+def answer_related(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> Draft | None:
+    """The asked indicator is absent: name a related figure the reports do give, as that figure."""
+    if not plan.indicators:
+        return None
+    asked = plan.indicators[0]
+    umbrella = UMBRELLA_INDICATORS.get(asked, ())
+    related = umbrella or related_indicators(asked)
+    if not related:
+        return None
+    relaxed = plan.model_copy(update={"indicators": list(related)})
+    ranked = rank_facts(relaxed, facts)
+    if not ranked:
+        return None
+    fact = ranked[0].fact
+    index = fetch(fact.chunk_id)
+    if index is None:
+        return None
+    citer = Citer()
+    mark = citer.cite(index, fact.quote)
+    year = f"{fact.year}年" if fact.year else ""
+    name = plan.region_name(fact.region)
+    if umbrella:  # a general word: the specific figure answers it, named as what it is
+        return Draft(text=f"{name}{year}{lead_clause(fact)}{mark}（报告未单列“{asked}”，此为{fact.canonical or fact.subject}）",
+                     quotes=citer.quotes)
+    text = f"报告未给出{name}{year}{asked}；给出的是{lead_clause(fact)}{mark}（口径不同，不可混用）。"
+    return Draft(text=text, quotes=citer.quotes, abstained=True)
+
+
+def answer_compare_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> Draft | None:
+    """Each region's fact for the asked figure, one line each, and which is higher when the figures
+    are of one kind; a region whose reports do not give it says so."""
+    if len(plan.regions) < 2:
+        return None
+    citer = Citer()
+    lines: list[str] = []
+    rows: list[dict[str, str]] = []
+    values: list[tuple[str, Fact, str]] = []
+    for region in plan.regions:
+        name = plan.region_name(region)
+        own = [f for f in facts if f.region == region]
+        sub = plan.model_copy(update={"regions": [region], "route": "lookup"})
+        ranked = [s for s in rank_facts(sub, own) if s.subject >= SUBJECT_MIN]
+        index = fetch(ranked[0].fact.chunk_id) if ranked else None
+        if not ranked or index is None:
+            lines.append(f"- {name}：报告中未找到{_asked(plan)}")
+            rows.append({"地区": name, "年份": "", "数值": "未找到", "出处": ""})
+            continue
+        fact = ranked[0].fact
+        mark = citer.cite(index, fact.quote)
+        lines.append(f"- {state_fact(fact, mark, name)}")
+        rows.append({"地区": name, "年份": str(fact.year or ""), "数值": fact.quantity.text, "出处": mark})
+        if not fact.quantity.masked:
+            values.append((name, fact, mark))
+    if not values and not any(r["出处"] for r in rows):
+        return None
+    text = "\n".join(lines)
+    comparable = [v for v in values if v[1].measure == values[0][1].measure
+                  and v[1].quantity.unit == values[0][1].quantity.unit]
+    if len(comparable) >= 2 and len(comparable) == len(values):
+        ordered = sorted(comparable, key=lambda v: -(v[1].quantity.base_value or 0.0))
+        top = ordered[0]
+        years = sorted({v[1].year for v in comparable if v[1].year})
+        note = "（各地数据年份不同，仅供参考）" if len(years) > 1 else ""
+        if all(v[1].quantity.same_as(top[1].quantity) for v in comparable):
+            text += f"\n结论：按报告数字，{'、'.join(v[0] for v in comparable)}持平{note}。"
+        else:
+            text += f"\n结论：按报告数字，{top[0]}最高（{top[1].quantity.text}{top[2]}）{note}。"
+    return Draft(text=text, quotes=citer.quotes, table=rows)
+
+
+def _asked(plan: QueryPlan) -> str:
+    year = f"{plan.years[0]}年" if len(plan.years) == 1 else ""
+    return f"{year}{'、'.join(plan.indicators) or '相关数据'}"
+
+
+def unknown_region(plan: QueryPlan, known: list[Region], shown: int = 12) -> Draft:
+    """The question names places no indexed report is about: say so, and what is indexed."""
+    names = list(dict.fromkeys(r.name for r in known if not r.anonymous))
+    listed = "、".join(names[:shown]) + (f"等{len(names)}个地区" if len(names) > shown else "")
+    text = f"未找到该地区的报告：{'、'.join(plan.unknown_regions)}。"
+    if listed:
+        text += f"已导入报告的地区有：{listed}。"
+    return Draft(text=text, quotes=[], abstained=True)

@@ -1,0 +1,218 @@
+"""Figure facts: every figure in a report, with what it measures, when, and whether it is a result,
+a forecast or a plan.
+
+A fact is read from one sentence of a chunk with the quantity model: the report's own subject
+phrase before the figure ("全省生产总值", "粮食总产量", "5G基站"), the canonical indicator name when
+the synonym table knows the phrase, the period (a year, a part of a year, or a multi-year span), the
+stance (actual / forecast / plan) and, where the sentence says so, the status against a target.
+Its quote is the exact sentence of the chunk, so every figure of a fact is written in its quote.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from ingest.models import Chunk, Fact
+from ingest.periods import time_ref
+from ingest.quantity import Quantity, find_quantities
+from ingest.terms import canonical_indicator, indicator_alias_in
+from ingest.vocabulary import (
+    COMPLETION_RE,
+    EXCEEDED_WORDS,
+    FORECAST_WORDS,
+    MULTI_YEAR_RE,
+    NOT_MET_WORDS,
+    PLAN_SECTION_WORDS,
+    REVIEW_SECTION_WORDS,
+    SENTENCE_RE,
+    STRONG_PLAN_RE,
+)
+
+# words between a subject and its figure, or before a subject, that are not part of it
+_LEADING = re.compile(
+    r"^(?:[，,、；;：:\s]|其中|全年|全省|全市|全县|全区|全镇|当年|今年|去年|同期|累计|共计|合计|总计|预计|力争|确保|争取|"
+    r"实现|完成|达到|比上年|较上年|同比|分别|以及|和|与|及|并|在|对|把|将|使|让|经|按|共|年内|年末|年底|"
+    r"(?:19|20)\d{2}\s*年(?:末|底|度)?|[一二三四五六七八九十]+是|\d{1,2}[．.、]|[（(][一二三四五六七八九十\d]+[）)])+"
+)
+_TRAILING = re.compile(
+    r"(?:[，,、；;：:\s]|实现|完成|达到|达|为|是|有|超过|超|突破|约|近|增长|增速|增幅|提高|提升|上升|下降|回落|降低|减少|"
+    r"增加|同比|比上年|较上年|分别|累计|年均|预计|力争|确保|左右|以上|以内|控制在|保持在|稳定在|在|了|至|到|由|从|"
+    r"达到了|占|比|较|增|将|已|均|共)+$"
+)
+_CONNECT = re.compile(r"[和、及与]")
+_MAX_SUBJECT = 24
+
+
+def _sentences(text: str) -> Iterable[tuple[int, str]]:
+    for match in SENTENCE_RE.finditer(text):
+        sentence = match.group(0)
+        if sentence.strip():
+            yield match.start(), sentence
+
+
+def _trim(phrase: str) -> str:
+    previous = None
+    while previous != phrase:
+        previous = phrase
+        phrase = _LEADING.sub("", phrase)
+        phrase = _TRAILING.sub("", phrase)
+    return phrase.strip()
+
+
+def _drop_modifier(phrase: str) -> str:
+    """“县发展改革委牵头的地区生产总值” -> “地区生产总值”: a modifier ending in 的 before a known
+    indicator name is not part of the subject."""
+    name = indicator_alias_in(phrase)
+    if name:
+        position = phrase.find(name)
+        if position > 0 and phrase[position - 1] == "的":
+            return phrase[position:]
+    return phrase
+
+
+def _subject_before(sentence: str, start: int, floor: int) -> str:
+    """The phrase naming what a figure at `start` measures: the clause text before it, back to the
+    previous figure or clause break, less the verbs and connectives around it."""
+    window = sentence[floor:start]
+    cut = max(window.rfind(c) for c in "，,；;：:。")
+    phrase = window[cut + 1 :] if cut >= 0 else window
+    if len(phrase) > _MAX_SUBJECT:
+        phrase = phrase[-_MAX_SUBJECT:]
+    return _drop_modifier(_trim(phrase))
+
+
+def distribute(subject: str, count: int) -> list[str]:
+    """“城镇和农村居民人均可支配收入分别…A和B”: one subject per figure. Parts joined by 和/、 share the
+    last part's tail when the first parts are short qualifiers (城镇/农村)."""
+    parts = [p for p in _CONNECT.split(subject) if p]
+    if len(parts) != count or count < 2:
+        return [subject] * count
+    first, last = parts[0], parts[-1]
+    tail = last[len(first):] if len(first) <= 3 and len(last) > len(first) + 1 else ""
+    return [p if p == last else p + tail for p in parts]
+
+
+def _stance(sentence: str, section: str, q: Quantity, inherited: str) -> str:
+    before = sentence[: q.start]
+    if any(w in before for w in FORECAST_WORDS):
+        return "forecast"
+    if "左右" in q.qualifiers or STRONG_PLAN_RE.search(before):
+        return "plan"
+    if inherited in ("plan", "forecast"):
+        return inherited
+    if any(w in section for w in PLAN_SECTION_WORDS) and not any(w in section for w in REVIEW_SECTION_WORDS):
+        return "plan"
+    return "actual"
+
+
+def _status(sentence: str) -> str:
+    if any(w in sentence for w in NOT_MET_WORDS):
+        return "not_met"
+    if any(w in sentence for w in EXCEEDED_WORDS):
+        return "exceeded"
+    return "unknown"
+
+
+def _default_year(chunk: Chunk, stance: str) -> int | None:
+    """The year a figure speaks about when its sentence names none: the section's year, else the year
+    the report reviews (results, forecasts) or plans for (plans)."""
+    if chunk.year_from and chunk.year_from == chunk.year_to:
+        return chunk.year_from
+    if chunk.year_from and chunk.year_to < 9999:
+        return chunk.year_to if stance == "plan" else chunk.year_from
+    return chunk.year
+
+
+def _sentence_year(sentence: str, years: list[int]) -> int | None:
+    """The one year a sentence states its figures for. A year written as a point of comparison or a
+    starting point ("比2024年", "从2020年的5.2万元") is not it; "今年"/"去年" are read by the parser."""
+    stated = [
+        y for y in years
+        if str(y) not in sentence
+        or re.search(rf"(?<![比较从由与同于至到]){y}\s*年(?!的|末的|底的)", sentence)
+    ]
+    return stated[0] if len(stated) == 1 else None
+
+
+def _line_lead(text: str, offset: int) -> str:
+    """The first characters of the line a sentence stands in (“五年来，…” covers the paragraph)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text[line_start : min(offset, line_start + 12)]
+
+
+def _group(sentence: str, quantities: list[Quantity]) -> list[list[Quantity]]:
+    """Figures that share one subject: “分别增长7%、8%”, “增长7.1%、8.3%”."""
+    groups: list[list[Quantity]] = []
+    for q in quantities:
+        if groups:
+            last = groups[-1][-1]
+            between = sentence[last.end : q.start].strip()
+            if not _subject_before(sentence, q.start, last.end) and between in ("、", "和", "及", "与", "，", ",", ""):
+                groups[-1].append(q)
+                continue
+        groups.append([q])
+    return groups
+
+
+def facts_of_chunk(chunk: Chunk) -> list[Fact]:
+    facts: list[Fact] = []
+    text = chunk.text
+    base_date = date(chunk.year, 6, 30) if chunk.year else None
+    stance_carried = ""
+    for offset, raw_sentence in _sentences(text):
+        lead = len(raw_sentence) - len(raw_sentence.lstrip())
+        sentence = raw_sentence.strip()
+        quantities = [q for q in find_quantities(sentence) if q.kind != "other" and q.unit != "年"]
+        if not quantities:
+            stance_carried = "" if sentence.rstrip()[-1:] not in "；;：:" else stance_carried
+            continue
+        when = time_ref(sentence, base_date)
+        context = _line_lead(text, offset)
+        previous_subject = ""
+        floor = 0
+        stance = ""
+        for group in _group(sentence, quantities):
+            first = group[0]
+            before_first = sentence[max(0, first.start - 14) : first.start]
+            completion = COMPLETION_RE.search(before_first) is not None and first.unit == "%"
+            subject = _subject_before(sentence, first.start, floor)
+            if completion:
+                match = COMPLETION_RE.search(sentence[floor : first.start])
+                head = _trim(sentence[floor : floor + match.start()]) if match else ""
+                subject = head or previous_subject
+            if not subject:
+                subject = previous_subject
+            spread = "分别" in sentence[floor : first.start] and len(group) > 1
+            subjects = distribute(subject, len(group)) if spread else [subject] * len(group)
+            for q, own_subject in zip(group, subjects, strict=True):
+                stance = _stance(sentence, chunk.section, q, stance_carried)
+                span = MULTI_YEAR_RE.search(context + sentence[: q.start])
+                facts.append(Fact(
+                    doc=chunk.doc, chunk_id=chunk.id, region=chunk.region,
+                    subject=own_subject, canonical=canonical_indicator(own_subject) or "" if own_subject else "",
+                    quantity=q, measure="completion" if completion else q.kind,
+                    year=_sentence_year(sentence, when.years) or _default_year(chunk, stance),
+                    part=when.part, span=span.group(0) if span else "",
+                    stance=stance, status=_status(sentence),
+                    quote=sentence, quote_start=offset + lead,
+                ))
+            previous_subject = subject or previous_subject
+            floor = group[-1].end
+        # a “；” list continues the stance of its lead (“主要预期目标是：…；…；…。”)
+        stance_carried = stance if sentence.rstrip()[-1:] in "；;" and not MULTI_YEAR_RE.search(sentence) else ""
+    return facts
+
+
+def facts_of_chunks(chunks: Iterable[Chunk]) -> list[Fact]:
+    """The facts of a document's chunks; a sentence repeated in the next chunk's overlap counts once."""
+    seen: set[tuple[str, str, int]] = set()
+    out: list[Fact] = []
+    for chunk in chunks:
+        for fact in facts_of_chunk(chunk):
+            key = (fact.quote, fact.subject, fact.quantity.start)
+            if key not in seen:
+                seen.add(key)
+                out.append(fact)
+    return out

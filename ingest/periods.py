@@ -1,0 +1,116 @@
+"""Time: which year (or part of a year, or span of years) a question or a figure speaks about.
+
+Years come from jionlp's time parser, relative to a base date (today for a question, the report's
+own date for its text), so "去年", "今年上半年" and "2025年" are read the same way everywhere, and a
+number is a year only when the parser says it is one ("突破2000亿元" holds no year).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from datetime import date
+from functools import lru_cache
+
+from pydantic import BaseModel, Field
+
+from ingest.vocabulary import MULTI_YEAR_RE
+
+# parts of a year, as reports and questions name them
+_PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"上半年|1\s*[-—～~至到]\s*6\s*月|一至六月"), "H1"),
+    (re.compile(r"下半年"), "H2"),
+    (re.compile(r"前三季度|1\s*[-—～~至到]\s*9\s*月|一至九月"), "Q1-3"),
+    (re.compile(r"一季度|第一季度|1\s*[-—～~至到]\s*3\s*月|一至三月"), "Q1"),
+    (re.compile(r"二季度|第二季度"), "Q2"),
+    (re.compile(r"三季度|第三季度"), "Q3"),
+    (re.compile(r"四季度|第四季度"), "Q4"),
+    (re.compile(r"(?<![\d.])1\s*[-—～~至到]\s*(1[01]|[2-8])\s*月"), "M"),
+)
+_RELATIVE_YEAR = re.compile(r"今年|去年|前年|明年|上年|本年|近[一二三四五六七八九十两\d]+年")
+_YEAR_TOKEN = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=\s*年)")
+
+
+class TimeRef(BaseModel):
+    """The time a text refers to: years named or implied, a part of a year, a multi-year span."""
+
+    years: list[int] = Field(default_factory=list)
+    part: str = ""  # "", "H1", "H2", "Q1", "Q1-3", "M" (1–N月)
+    span: str = ""  # the multi-year word ("十四五", "年均", "累计", "五年") when one is used
+    relative: bool = False  # named by 去年/今年/前年…, not by a number
+
+    @property
+    def year(self) -> int | None:
+        return self.years[0] if len(self.years) == 1 else None
+
+
+class _QuietJionlp(logging.Filter):
+    """jionlp's time parser logs a traceback on the root logger for every string it cannot read
+    (and then returns no time): those are expected here, not errors of ours."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "jionlp" not in record.pathname
+
+
+logging.getLogger().addFilter(_QuietJionlp())
+
+
+def _epoch(base: date) -> float:
+    return time.mktime((base.year, base.month, base.day, 12, 0, 0, 0, 0, -1))
+
+
+@lru_cache(maxsize=4096)
+def _extract(text: str, base: date) -> tuple[tuple[str, int, int], ...]:
+    """(surface, first year, last year) of each time expression jionlp finds."""
+    import jionlp as jio
+
+    found: list[tuple[str, int, int]] = []
+    try:
+        entities = jio.ner.extract_time(text, time_base=_epoch(base), with_parsing=True)
+    except Exception:  # jionlp raises on some odd strings; a text with no readable time has none
+        return ()
+    for entity in entities:
+        detail = entity.get("detail") or {}
+        span = detail.get("time")
+        if not isinstance(span, list) or len(span) != 2 or not isinstance(span[0], str):
+            continue
+        if not (span[0][:4].isdigit() and span[1][:4].isdigit()):
+            continue  # open-ended spans ("至今", "以来" end at 'inf')
+        first, last = int(span[0][:4]), int(span[1][:4])
+        surface = entity.get("text", "")
+        # only a written year or a word relative to the base year names years: "全年", "1-9" (a month
+        # range read as a date) and "10" do not
+        if not (_YEAR_TOKEN.search(surface) or _RELATIVE_YEAR.search(surface)):
+            continue
+        found.append((surface, first, last))
+    return tuple(found)
+
+
+def time_ref(text: str, base: date | None = None) -> TimeRef:
+    """Years, part of year and span that a question (base = today) or report text (base = its date) names."""
+    base = base or date.today()
+    years: list[int] = []
+    relative = False
+    for surface, first, last in _extract(text, base):
+        if not _YEAR_TOKEN.search(surface):
+            relative = True
+        if last - first > 10:
+            continue  # "近年来" and similar: no definite years
+        for year in range(first, last + 1):
+            if year not in years:
+                years.append(year)
+    # "2025年" glued to words jionlp does not split (rare) — a four-digit number before 年 is a year
+    for match in _YEAR_TOKEN.finditer(text):
+        year = int(match.group(1))
+        if year not in years:
+            years.append(year)
+    part = next((name for pattern, name in _PARTS if pattern.search(text)), "")
+    span_match = MULTI_YEAR_RE.search(text)
+    return TimeRef(years=years, part=part, span=span_match.group(0) if span_match else "", relative=relative)
+
+
+def years_after(text: str, start: int) -> int | None:
+    """The year written right after position `start` ("云阳县2022年和冠县2021年")."""
+    match = re.match(r"\s*((?:19|20)\d{2})\s*年", text[start:])
+    return int(match.group(1)) if match else None
