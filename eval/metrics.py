@@ -20,6 +20,7 @@ from pydantic import BaseModel, Field
 from bot.models import Answer
 from bot.numbers import normalise, numbers_with_units
 from ingest.clean import clean_text
+from ingest.quantity import Quantity, find_quantities
 
 QuestionType = Literal["lookup", "status", "compare", "followup", "list", "masked_value", "unanswerable"]
 KS: tuple[int, ...] = (1, 3, 5, 10)
@@ -27,7 +28,6 @@ MASK_MARKERS: tuple[str, ...] = ("隐去", "隱去", "未公开", "未公開", "
 _MASK_TOKEN = re.compile(r"\*+|X{1,}(?=[%％亿万元个项人户天家]|$)|XX|xx")
 _DROP = re.compile(r"[^\w.%*‰]+")
 # unit prefixes that scale a base unit: 1.15万户 == 11500户, 557.7亿元 == 5577000万元
-_SCALE = {"万亿": 1e12, "亿": 1e8, "千万": 1e7, "百万": 1e6, "万": 1e4, "千": 1e3}
 
 
 # ---------------------------------------------------------------- models
@@ -131,37 +131,25 @@ def covers(chunk_text: str, quote: str) -> bool:
     return bool(q) and q in canon(chunk_text)
 
 
-def _scaled(value: float, unit: str) -> tuple[float, str]:
-    for prefix, factor in _SCALE.items():
-        if unit.startswith(prefix) and len(unit) > len(prefix):
-            return value * factor, unit[len(prefix):]
-    return value, unit
+def _stated(text: str) -> list[Quantity]:
+    return [q for q in find_quantities(clean_text(text)) if not q.masked and q.kind != "other"]
 
 
-def _figures(text: str) -> list[tuple[float, str]]:
-    out: list[tuple[float, str]] = []
-    for figure in numbers_with_units(clean_text(text)):
-        match = re.match(r"(-?[\d.]+)(.*)", figure)
-        if match:
-            try:
-                out.append(_scaled(float(match.group(1)), match.group(2)))
-            except ValueError:
-                continue
-    return out
+_CHANGE_ONLY = re.compile(r"^(?:同比|比上年|较上年)?(?:增长|下降|增加|减少|提高|回落|降低)?$")
 
 
 def fact_present(fact: str, text: str) -> bool:
-    """A key fact is in a text: a figure compared by value and unit (1.15万户 = 11500户, ％ = %),
-    anything else as a cleaned substring; a bare number never matches inside a longer number."""
+    """A key fact is in a text. A figure ("1.15万户", "下降3.3%") is compared as a quantity through the
+    quantity model (1.15万户 = 11500户, ％ = %, and "下降3.3%" is not "增长3.3%"); anything else as a
+    cleaned substring."""
     fact_c, text_c = canon(fact), canon(text)
     if not fact_c:
         return True
-    wanted = _figures(fact)
-    if wanted and len(numbers_with_units(fact)) == 1 and canon(numbers_with_units(fact)[0]) == fact_c:
-        value, unit = wanted[0]
-        return any(unit == u and abs(value - v) <= 1e-6 * max(1.0, abs(value)) for v, u in _figures(text))
-    if re.match(r"[\d.]", fact_c):
-        return re.search(r"(?<![\d.])" + re.escape(fact_c), text_c) is not None
+    wanted = _stated(fact)
+    if len(wanted) == 1:
+        rest = (fact[: wanted[0].start] + fact[wanted[0].end :]).strip()
+        if _CHANGE_ONLY.match(rest):
+            return any(wanted[0].same_as(q) for q in _stated(text))
     return fact_c in text_c
 
 

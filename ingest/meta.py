@@ -43,10 +43,13 @@ def detect_year(text: str, file_name: str = "") -> int | None:
 
 def detect_kind(text: str, file_name: str = "") -> str:
     head = "".join(header_lines(text, 8)) + file_name
-    if re.search(r"(?:完成|落实|进展)情况", head) and re.search(r"目标|任务|指标|通报", head):
+    progress = re.search(r"(?:完成|落实|进展)情况", head)
+    if progress and "通报" in head:
         return "目标完成情况通报"
     if "总结" in head:
         return "工作总结"
+    if progress and re.search(r"目标|任务|指标", head):
+        return "目标完成情况通报"
     if "政府工作报告" in head.replace(" ", ""):
         return "政府工作报告"
     if "各位代表" in text[:2000]:
@@ -79,6 +82,8 @@ def detect_meta(
         place = document_region(text, file_name, title)
         if not place.name and raw_head:
             place = document_region(raw_head, file_name, title)
+    if place.anonymous and not place.level:
+        place = place.model_copy(update={"name": "", "key": ""})  # no region at all, not an anonymous one
     found_year = year if year is not None else (detect_year(text, file_name) or detect_year(raw_head, file_name))
     found_kind = kind or detect_kind(text, file_name)
     if not kind and found_kind == "other" and raw_head:  # an explicit --kind other stays other

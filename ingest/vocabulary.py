@@ -199,15 +199,13 @@ FORECAST_WORDS: tuple[str, ...] = ("预计", "预估", "初步预计", "初步�
 """Estimates of the current year: not yet actuals, not targets."""
 ACTUAL_WORDS: tuple[str, ...] = ("实现", "完成", "达到", "同比", "比上年", "较上年", "实际")
 """Words of achieved results."""
-MULTI_YEAR_WORDS: tuple[str, ...] = (
-    "年均", "累计", "五年", "5年", "十四五", "十三五", "十五五", "“十四五”期间", "“十三五”期间", "十四五期间",
-    "十三五期间", "近五年", "过去五年", "历年", "近年来", "到2030年", "到2035年",
-)
-"""Figures near these words cover several years, not one report year."""
 MULTI_YEAR_RE = re.compile(
-    "|".join(re.escape(w) if not w[0].isdigit() else rf"(?<![\d.]){re.escape(w)}" for w in MULTI_YEAR_WORDS)
+    r"年均|累计|(?<![\d.])[5五]年(?:来|间|内|中)|过去[5五]年|近[5五]年|本届政府|历年|"
+    r"[“\"]?十[三四五]五[”\"]?(?:时期|期间|以来|规划期)|到20[3-5][05]年"
 )
-"""MULTI_YEAR_WORDS as a pattern; a digit word (`5年`) never matches inside a year (`2025年`)."""
+"""Words of figures that cover several years, not one report year: 年均, 累计, 五年来, “十四五”时期,
+到2030年. The bare name of a plan period ("十四五收官之年", "十四五规划") is not one, and a digit
+word never matches inside a year (`2025年` holds no `5年`)."""
 
 PLAN_SECTION_WORDS: tuple[str, ...] = (
     "预期目标", "目标任务", "工作安排", "工作打算", "重点任务", "主要任务", "工作重点", "重点工作", "今后", "下步",

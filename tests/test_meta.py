@@ -10,8 +10,8 @@ import pytest
 from ingest.clean import clean_text, to_simplified
 from ingest.load import load_file
 from ingest.meta import covered_years, detect_meta
-from ingest.regions import level_of
 from ingest.models import DocMeta
+from ingest.regions import level_of
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "samples"
 

@@ -7,12 +7,29 @@ from bot.models import Turn
 from bot.numbers import figure_supported, numbers_with_units
 from bot.safety import is_instruction, redact_instructions
 from bot.verify import renumber, verify
+from ingest.regions import region_from_name
 
-REGIONS = ["云阳县", "冠县", "某县", "某镇"]
+REGIONS = [region_from_name("云阳县"), region_from_name("冠县"), region_from_name("某县", "a.txt"),
+           region_from_name("某镇", "b.txt")]
 
 
 def test_numbers_with_units_skip_years_and_normalise_width():
     assert numbers_with_units("2022年地区生产总值５５７.７亿元，增长４.７％") == ["557.7亿元", "4.7%"]
+
+
+def test_figures_are_checked_as_quantities_not_substrings():
+    assert not figure_supported("200人", "城镇新增就业5,200人")
+    assert not figure_supported("7亿元", "财政收入17亿元")
+    assert not figure_supported("5.5%", "增长15.5%")
+    assert figure_supported("1.15万户", "净增市场主体11500户")
+    assert figure_supported("下降3.1%", "工业投资下降3.1%")
+    assert not figure_supported("增长3.1%", "工业投资下降3.1%")
+
+
+def test_verify_drops_a_segment_whose_figure_is_only_a_substring_of_the_evidence():
+    checked = verify("城镇新增就业200人[1]", {1: "城镇新增就业5,200人。"})
+    assert checked.verification.unsupported == ["200人"]
+    assert "200人" not in checked.text
 
 
 def test_figure_supported_handles_shared_units():
@@ -48,7 +65,24 @@ def test_instructions_are_recognised_as_such():
 def test_condense_switches_region_and_keeps_the_indicator():
     history = [Turn(role="user", content="云阳县2022年一般公共预算收入是多少？"),
                Turn(role="assistant", content="18.1亿元[1]")]
-    assert condense("那冠县呢？", history, REGIONS) == "冠县一般公共预算收入是多少？"
+    # the year stays: a follow-up about another region asks about the same year
+    assert condense("那冠县呢？", history, REGIONS) == "冠县2022年一般公共预算收入是多少？"
+
+
+def test_condense_switches_province_by_its_short_name():
+    regions = [region_from_name(n) for n in ("宁夏回族自治区", "新疆维吾尔自治区")]
+    history = [Turn(role="user", content="宁夏2025年规上工业增加值增长多少？"),
+               Turn(role="assistant", content="宁夏回族自治区2025年规模以上工业增加值增长6.9%[1]")]
+    assert condense("那新疆呢？", history, regions) == "新疆维吾尔自治区2025年规上工业增加值增长多少？"
+
+
+def test_condense_another_measure_or_subject_of_the_same_question():
+    regions = [region_from_name("上海市")]
+    history = [Turn(role="user", content="上海市2025年外贸进出口总额是多少？"),
+               Turn(role="assistant", content="上海市2025年外贸进出口总额达到4.51万亿元[1]")]
+    assert condense("增速呢？", history, regions) == "上海市2025年外贸进出口总额增速是多少？"
+    history = [Turn(role="user", content="上海市2025年粮食总产量是多少？"), Turn(role="assistant", content="…")]
+    assert condense("蔬菜呢？", history, regions) == "上海市2025年蔬菜是多少？"
 
 
 def test_condense_carries_region_and_year_into_a_continuation():
