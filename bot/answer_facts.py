@@ -85,7 +85,7 @@ def subject_match(fact: Fact, plan: QueryPlan, terms: QueryTerms) -> float:
         if fact.canonical:
             return 0.0
         if any(form in fact.subject for ind in plan.indicators for form in surface_forms(ind)):
-            return 1.0
+            return 0.8  # named inside a longer phrase ("粮食产量连续13年"): weaker than the name itself
         return 0.0
     total = terms.total_weight or 1.0
     score, _ = match_score(fact.subject, terms)

@@ -33,13 +33,14 @@ from ingest.vocabulary import (
 # words between a subject and its figure, or before a subject, that are not part of it
 _LEADING = re.compile(
     r"^(?:[，,、；;：:\s]|其中|全年|全省|全市|全县|全区|全镇|当年|今年|去年|同期|累计|共计|合计|总计|预计|力争|确保|争取|"
-    r"实现|完成|达到|比上年|较上年|同比|分别|以及|和|与|及|并|在|对|把|将|使|让|经|按|共|年内|年末|年底|"
+    r"实现|完成|达到|比上年|较上年|同比|分别|以及|和|与|及|并|在|对|把|将|使|让|按|共|年内|年末|年底|"
     r"(?:19|20)\d{2}\s*年(?:末|底|度)?|[一二三四五六七八九十]+是|\d{1,2}[．.、]|[（(][一二三四五六七八九十\d]+[）)])+"
 )
 _TRAILING = re.compile(
     r"(?:[，,、；;：:\s]|实现|完成|达到|达|为|是|有|超过|超|突破|约|近|增长|增速|增幅|提高|提升|上升|下降|回落|降低|减少|"
     r"增加|同比|比上年|较上年|分别|累计|年均|预计|力争|确保|左右|以上|以内|控制在|保持在|稳定在|在|了|至|到|由|从|"
-    r"达到了|占|比|较|增|将|已|均|共)+$"
+    r"达到了|占|比|较|增|将|已|均|共|连续[\d一二三四五六七八九十]+年|稳定|保持|"
+    r"(?:比|较|与|同)(?:19|20)\d{2}\s*年(?:末|底|同期)?(?:相比)?)+$"
 )
 _CONNECT = re.compile(r"[和、及与]")
 _MAX_SUBJECT = 24
@@ -161,6 +162,8 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
     text = chunk.text
     base_date = date(chunk.year, 6, 30) if chunk.year else None
     stance_carried = ""
+    # a section about several years and no single one ("二、“十五五”时期主要目标任务")
+    section_span = MULTI_YEAR_RE.search(chunk.section) if not re.search(r"(?:19|20)\d{2}\s*年", chunk.section) else None
     for offset, raw_sentence in _sentences(text):
         lead = len(raw_sentence) - len(raw_sentence.lstrip())
         sentence = raw_sentence.strip()
@@ -188,13 +191,14 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
             subjects = distribute(subject, len(group)) if spread else [subject] * len(group)
             for q, own_subject in zip(group, subjects, strict=True):
                 stance = _stance(sentence, chunk.section, q, stance_carried)
-                span = MULTI_YEAR_RE.search(context + sentence[: q.start])
+                span = MULTI_YEAR_RE.search(context + sentence[: q.start]) or section_span
                 facts.append(Fact(
                     doc=chunk.doc, chunk_id=chunk.id, region=chunk.region,
                     subject=own_subject, canonical=canonical_indicator(own_subject) or "" if own_subject else "",
                     quantity=q, measure="completion" if completion else q.kind,
-                    year=_sentence_year(sentence, when.years) or _default_year(chunk, stance),
-                    part=when.part, span=span.group(0) if span else "",
+                    year=_sentence_year(sentence, time_ref(sentence, base_date, q.start).years)
+                    or _default_year(chunk, stance),
+                    part=time_ref(sentence, base_date, q.start).part or when.part, span=span.group(0) if span else "",
                     stance=stance, status=_status(sentence),
                     quote=sentence, quote_start=offset + lead,
                 ))

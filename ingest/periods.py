@@ -28,6 +28,7 @@ _PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"四季度|第四季度"), "Q4"),
     (re.compile(r"(?<![\d.])1\s*[-—～~至到]\s*(1[01]|[2-8])\s*月"), "M"),
 )
+_COMPARED = "比较与同于从由至到"
 _RELATIVE_YEAR = re.compile(r"今年|去年|前年|明年|上年|本年|近[一二三四五六七八九十两\d]+年")
 _YEAR_TOKEN = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=\s*年)")
 
@@ -61,11 +62,11 @@ def _epoch(base: date) -> float:
 
 
 @lru_cache(maxsize=4096)
-def _extract(text: str, base: date) -> tuple[tuple[str, int, int], ...]:
-    """(surface, first year, last year) of each time expression jionlp finds."""
+def _extract(text: str, base: date) -> tuple[tuple[str, int, int, int], ...]:
+    """(surface, first year, last year, end offset) of each time expression jionlp finds."""
     import jionlp as jio
 
-    found: list[tuple[str, int, int]] = []
+    found: list[tuple[str, int, int, int]] = []
     try:
         entities = jio.ner.extract_time(text, time_base=_epoch(base), with_parsing=True)
     except Exception:  # jionlp raises on some odd strings; a text with no readable time has none
@@ -83,30 +84,41 @@ def _extract(text: str, base: date) -> tuple[tuple[str, int, int], ...]:
         # range read as a date) and "10" do not
         if not (_YEAR_TOKEN.search(surface) or _RELATIVE_YEAR.search(surface)):
             continue
-        found.append((surface, first, last))
+        offset = entity.get("offset") or [0, len(text)]
+        found.append((surface, first, last, int(offset[1])))
     return tuple(found)
 
 
-def time_ref(text: str, base: date | None = None) -> TimeRef:
-    """Years, part of year and span that a question (base = today) or report text (base = its date) names."""
+def time_ref(text: str, base: date | None = None, before: int | None = None) -> TimeRef:
+    """Years, part of year and span that a question (base = today) or report text (base = its date)
+    names; with `before`, only what is written before that offset (the time a figure there is for)."""
     base = base or date.today()
     years: list[int] = []
     relative = False
-    for surface, first, last in _extract(text, base):
-        if not _YEAR_TOKEN.search(surface):
-            relative = True
+    limit = len(text) if before is None else before
+    for surface, first, last, end in _extract(text, base):
+        if end > limit:
+            continue
+        start = end - len(surface)
+        if start > 0 and text[start - 1] in _COMPARED:
+            continue  # "比上年", "较2024年", "从2020年": a point of comparison, not the time spoken of
+        if _YEAR_TOKEN.search(surface) or surface[:1] in _COMPARED:
+            continue  # written years are read below, each where it stands
+        relative = True
         if last - first > 10:
             continue  # "近年来" and similar: no definite years
         for year in range(first, last + 1):
             if year not in years:
                 years.append(year)
-    # "2025年" glued to words jionlp does not split (rare) — a four-digit number before 年 is a year
-    for match in _YEAR_TOKEN.finditer(text):
+    # a four-digit number before 年 is a year, unless it is a point of comparison ("比2024年")
+    for match in _YEAR_TOKEN.finditer(text, 0, limit):
+        if match.start() > 0 and text[match.start() - 1] in _COMPARED:
+            continue
         year = int(match.group(1))
         if year not in years:
             years.append(year)
-    part = next((name for pattern, name in _PARTS if pattern.search(text)), "")
-    span_match = MULTI_YEAR_RE.search(text)
+    part = next((name for pattern, name in _PARTS if pattern.search(text, 0, limit)), "")
+    span_match = MULTI_YEAR_RE.search(text, 0, limit)
     return TimeRef(years=years, part=part, span=span_match.group(0) if span_match else "", relative=relative)
 
 

@@ -30,7 +30,7 @@ INDICATOR_SYNONYMS: dict[str, tuple[str, ...]] = {
     "城镇登记失业率": (),
     "城镇调查失业率": (),
     "居民消费价格": ("CPI", "居民消费价格涨幅", "居民消费价格指数"),
-    "粮食总产量": ("粮食产量",),
+    "粮食总产量": ("粮食产量", "粮食总产"),
     "森林覆盖率": (),
     "空气质量优良天数": ("优良天数", "空气优良天数"),
     "空气质量优良天数比率": ("空气质量优良率", "优良天数比率", "优良天数比例", "空气优良天数比例"),
@@ -103,12 +103,18 @@ def all_terms() -> list[str]:
     return [alias for alias, _ in _ALIAS_TO_CANONICAL]
 
 
+# what may stand before an indicator's name without narrowing it: the scope of the whole region
+_SCOPE_PREFIX = re.compile(r"(?:全|本|我)(?:省|市|县|区|镇|乡|州|盟|旗|街道|社会|年)?|全年|当年|年末|年底")
+
+
 def canonical_indicator(text: str) -> str | None:
     """The canonical indicator a subject phrase names: an alias at its end, since a Chinese noun phrase
-    ends in its head ("全省生产总值" is 地区生产总值; "单位地区生产总值能耗" and "…占地区生产总值比重" are not)."""
+    ends in its head, with nothing before it but the scope ("全省生产总值" is 地区生产总值;
+    "单位地区生产总值能耗", "…占地区生产总值比重" and "交通固定资产投资" are not)."""
     for alias, canon in _ALIAS_TO_CANONICAL:
         if text.endswith(alias):
-            return canon
+            prefix = text[: len(text) - len(alias)]
+            return canon if not prefix or _SCOPE_PREFIX.fullmatch(prefix) else None
     return None
 
 
