@@ -67,6 +67,8 @@ def wanted_measures(plan: QueryPlan) -> tuple[str, ...]:
 
 
 def wanted_stances(plan: QueryPlan) -> tuple[str, ...]:
+    if _COMPLETION_Q.search(plan.question):
+        return ("actual", "forecast")  # a completion rate is a result, however the question names the plan
     if plan.wants_target:
         return ("plan",)
     if _FORECAST_Q.search(plan.question):
@@ -115,8 +117,11 @@ def score_fact(fact: Fact, plan: QueryPlan, terms: QueryTerms, measures: tuple[s
     else:
         return None
     score += 0.5 - 0.25 * stances.index(fact.stance)
-    if plan.wants_unit and plan.wants_unit not in ("amount",) and fact.quantity.unit and \
-            fact.quantity.scale_word + fact.quantity.unit == plan.wants_unit:
+    if plan.wants_unit and plan.wants_unit != "amount":
+        # "多少亿元" asks for money, "多少人" for people: another unit does not answer it
+        wanted = plan.wants_unit.lstrip("万亿千")
+        if not fact.quantity.masked and fact.quantity.unit != wanted:
+            return None
         score += 0.5
     if fact.quantity.masked:
         score -= 0.2

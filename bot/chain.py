@@ -22,13 +22,13 @@ from bot.extractive import abstain, answer_extractive
 from bot.llm import ABSTAIN_MARKERS, LLMBackend
 from bot.models import Answer, Citation, Passage, Turn
 from bot.numbers import numbers_with_units
-from bot.query import QueryPlan, analyse
+from bot.query import QueryPlan, analyse, find_regions
 from bot.records import answer_from_records
 from bot.retrieve import HybridRetriever
 from bot.safety import redact_instructions
 from bot.verify import renumber, verify
 from ingest.models import Chunk, Fact, Indicator
-from ingest.regions import Region
+from ingest.regions import Region, display_name
 
 State = dict[str, Any]
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -80,7 +80,9 @@ class AnswerChain:
         chunk_lookup: Callable[[list[str]], dict[str, Chunk]] | None = None,
         facts: Callable[[], list[Fact]] | None = None,
         today: date | None = None,
+        titles: Callable[[], dict[str, str]] | None = None,
     ) -> None:
+        self.titles = titles
         self.retriever = retriever
         self.known_regions = known_regions
         self.facts = facts
@@ -233,13 +235,15 @@ class AnswerChain:
             index, quote = draft.quotes[old_n - 1]
             passage = passages[index]
             citations.append(Citation(
-                n=new_n, doc=passage.doc, region=passage.region, year=passage_year_int(passage),
+                n=new_n, doc=passage.doc, title=(self.titles() if self.titles else {}).get(passage.doc, ""),
+                region=display_name(passage.region), year=passage_year_int(passage),
                 section=passage.section, chunk_id=passage.chunk_id, quote=quote or passage.text[:120],
             ))
         text = renumber(checked.text, checked.used)
         abstained = draft.abstained or not text.strip()
         if not text.strip():
             text = "所提供的报告中未找到可以核实的答案。"
+        text = self._scope_note(state, plan, abstained) + text
         timings = dict(state.get("timings_ms", {}))
         return Answer(
             question=state["question"],
@@ -253,6 +257,20 @@ class AnswerChain:
             condensed_question=state["condensed"] if state["condensed"] != state["question"] else None,
             table=draft.table,
         )
+
+    def _scope_note(self, state: State, plan: QueryPlan, abstained: bool) -> str:
+        """Say what narrowed the search: filters set in the UI or CLI when they left nothing, and a
+        region carried over from the conversation (never inherited silently)."""
+        filters = [f"{label}={value}" for label, value in (
+            ("地区", state.get("region")), ("年份", state.get("year")), ("类型", state.get("kind"))) if value]
+        if filters and abstained:
+            return f"在筛选条件“{'、'.join(filters)}”下："
+        if state.get("history") and plan.regions and not state.get("region"):
+            asked = set(find_regions(state["question"], self.known_regions()))
+            carried = [plan.region_name(r) for r in plan.regions if r not in asked]
+            if carried and not asked:
+                return f"（沿用上文的地区：{'、'.join(dict.fromkeys(carried))}）"
+        return ""
 
     # ---- entry points ---------------------------------------------------------------------
     def invoke(self, question: str, history: list[Turn] | None = None, region: str | None = None,

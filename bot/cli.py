@@ -69,8 +69,8 @@ def cmd_docs(args: argparse.Namespace) -> int:
         _print_json([d.model_dump() for d in docs])
     else:
         for d in docs:
-            print(f"{d.doc}\t{d.region}\t{d.level}\t{d.year}\t{d.kind}\tchars={d.chars}\tchunks={d.chunks}"
-                  f"\tmasked={d.masked_chunks}")
+            print(f"{d.doc}\t{d.title}\t{d.region_name or d.region}\t{d.level}\t{d.year}\t{d.kind}\tchars={d.chars}"
+                  f"\tchunks={d.chunks}\tmasked={d.masked_chunks}")
     return 0
 
 
@@ -113,7 +113,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         if answer.citations:
             print("\n来源：")
             for c in answer.citations:
-                print(f"[{c.n}] {c.doc}（{c.region} {c.year or ''} {c.section}）：{c.quote}")
+                print(f"[{c.n}] {c.title or c.doc}{' · ' + c.section if c.section else ''}：{c.quote}")
     return 0
 
 

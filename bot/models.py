@@ -35,6 +35,7 @@ class Passage(BaseModel):
 class Citation(BaseModel):
     n: int
     doc: str
+    title: str = ""  # the document as users know it ("云阳县·关于2022年政府工作报告目标任务")
     region: str = ""
     year: int | None = None
     section: str = ""

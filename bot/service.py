@@ -29,7 +29,7 @@ class QAService:
         llm = LLMBackend(settings, chat_model) if (settings.llm_enabled or chat_model is not None) else None
         self.chain = AnswerChain(self.retriever, self.known_regions, settings.top_k, llm,
                                  records=self.indicator_records, chunk_lookup=self.store.chunks_by_ids,
-                                 facts=self.store.facts, today=settings.today)
+                                 facts=self.store.facts, today=settings.today, titles=self.store.doc_titles)
 
     def known_regions(self) -> list[Region]:
         return self.store.region_index()

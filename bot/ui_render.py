@@ -60,7 +60,8 @@ def answer_markdown(answer: Answer, answer_no: int) -> str:
     parts.append(md_escape(answer.answer[last:]))
     text = "".join(parts)
     if answer.citations:
-        links = " ".join(f"[\\[{c.n}\\] {md_escape(c.doc)}]({cite_href(answer_no, c.n)})" for c in answer.citations)
+        links = " ".join(f"[\\[{c.n}\\] {md_escape(c.title or c.doc)}]({cite_href(answer_no, c.n)})"
+                         for c in answer.citations)
         text += f"\n\n来源：{links}"
     return text
 
@@ -105,7 +106,7 @@ def source_card(citation: Citation, chunk: Chunk | None) -> str:
     section = citation.section or (chunk.section if chunk else "")
     head = (
         f'<div class="src-head"><span class="src-n">[{citation.n}]</span> '
-        f'<span class="src-doc">{esc(citation.doc)}</span></div>'
+        f'<span class="src-doc">{esc(citation.title or citation.doc)}</span></div>'
         f'<div class="src-meta">{esc(_where(citation))}'
         f'{" · " + esc(section) if section else ""}</div>'
     )
@@ -132,7 +133,7 @@ def citation_overview(answer: Answer, answer_no: int) -> str:
         note = "本回答没有引用来源。" if not answer.abstained else "报告中未找到依据，未给出数字。"
         return f'<div class="src-empty">{note}</div>'
     items = "".join(
-        f'<li><a href="{cite_href(answer_no, c.n)}">[{c.n}]</a> {esc(c.doc)}'
+        f'<li><a href="{cite_href(answer_no, c.n)}">[{c.n}]</a> {esc(c.title or c.doc)}'
         f' <span class="src-meta">{esc(_where(c))}{" · " + esc(c.section) if c.section else ""}</span>'
         f'<div class="src-quote">{esc(c.quote)}</div></li>'
         for c in answer.citations

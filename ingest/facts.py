@@ -43,6 +43,7 @@ _TRAILING = re.compile(
     r"(?:比|较|与|同)(?:19|20)\d{2}\s*年(?:末|底|同期)?(?:相比)?)+$"
 )
 _CONNECT = re.compile(r"[和、及与]")
+_YEAR_IN_TEXT = re.compile(r"(?:19|20)\d{2}\s*年")
 _MAX_SUBJECT = 24
 
 
@@ -174,8 +175,10 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
         when = time_ref(sentence, base_date)
         context = _line_lead(text, offset)
         previous_subject = ""
+        named: list[str] = []  # subjects named so far in the sentence, in order
         floor = 0
         stance = ""
+        own_year = bool(_YEAR_IN_TEXT.search(context)) or bool(when.years)
         for group in _group(sentence, quantities):
             first = group[0]
             before_first = sentence[max(0, first.start - 14) : first.start]
@@ -185,13 +188,16 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
                 match = COMPLETION_RE.search(sentence[floor : first.start])
                 head = _trim(sentence[floor : floor + match.start()]) if match else ""
                 subject = head or previous_subject
-            if not subject:
-                subject = previous_subject
             spread = "分别" in sentence[floor : first.start] and len(group) > 1
-            subjects = distribute(subject, len(group)) if spread else [subject] * len(group)
+            if not subject and spread and len(named) >= len(group):
+                # “地区生产总值60.3亿元，一般公共预算收入2亿元，同比分别-6.2%、-19.3%”
+                subjects = named[-len(group):]
+            else:
+                subject = subject or previous_subject
+                subjects = distribute(subject, len(group)) if spread else [subject] * len(group)
             for q, own_subject in zip(group, subjects, strict=True):
                 stance = _stance(sentence, chunk.section, q, stance_carried)
-                span = MULTI_YEAR_RE.search(context + sentence[: q.start]) or section_span
+                span = MULTI_YEAR_RE.search(context + sentence[: q.start]) or (None if own_year else section_span)
                 facts.append(Fact(
                     doc=chunk.doc, chunk_id=chunk.id, region=chunk.region,
                     subject=own_subject, canonical=canonical_indicator(own_subject) or "" if own_subject else "",
@@ -203,6 +209,7 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
                     quote=sentence, quote_start=offset + lead,
                 ))
             previous_subject = subject or previous_subject
+            named.extend(x for x in subjects if x and x not in named)
             floor = group[-1].end
         # a “；” list continues the stance of its lead (“主要预期目标是：…；…；…。”)
         stance_carried = stance if sentence.rstrip()[-1:] in "；;" and not MULTI_YEAR_RE.search(sentence) else ""

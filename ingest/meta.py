@@ -99,7 +99,7 @@ def detect_meta(
         level=place.level,
         year=found_year,
         kind=found_kind,
-        title=title,
+        title=display_title(title, place.name, found_year, found_kind, file_name),
     )
 
 
@@ -112,3 +112,22 @@ def covered_years(meta: DocMeta) -> tuple[int, int]:
     if meta.kind == "工作总结":
         return (meta.year, meta.year + 1)
     return (meta.year, meta.year)
+
+
+_TITLE_WORDS = re.compile(r"报告|总结|通报|情况|计划")
+_NOT_A_TITLE = re.compile(r"^(?:各位代表|现在|下面是|[<>]|部\s*门)|记者|摄|\d{1,2}月\d{1,2}日")
+
+
+def display_title(title: str, region_name: str, year: int | None, kind: str, doc: str) -> str:
+    """What users see for a document: its own title line when it has a usable one (with the region
+    put in front when the title does not name it), else region + year + kind, else the file name."""
+    title = re.sub(r"\s+", "", title or "").strip("《》()（）")
+    region = region_name or ""
+    if title and len(title) <= 40 and _TITLE_WORDS.search(title) and not _NOT_A_TITLE.search(title):
+        if region and region not in title and not title.startswith(("关于", "《")):
+            return f"{region}{title}"
+        return title if region in title or not region else f"{region}·{title}"
+    kind_name = kind if kind != "other" else "报告"
+    if region or year:
+        return f"{region}{f'{year}年' if year else ''}{kind_name}"
+    return re.sub(r"_[0-9a-f]{8,}(?=\.)", "", doc)

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
+from ingest.jionlp_lib import jionlp
 from ingest.vocabulary import MULTI_YEAR_RE
 
 # parts of a year, as reports and questions name them
@@ -64,8 +65,7 @@ def _epoch(base: date) -> float:
 @lru_cache(maxsize=4096)
 def _extract(text: str, base: date) -> tuple[tuple[str, int, int, int], ...]:
     """(surface, first year, last year, end offset) of each time expression jionlp finds."""
-    import jionlp as jio
-
+    jio = jionlp()
     found: list[tuple[str, int, int, int]] = []
     try:
         entities = jio.ner.extract_time(text, time_base=_epoch(base), with_parsing=True)

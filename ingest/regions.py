@@ -31,6 +31,7 @@ from pathlib import PurePath
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ingest.clean import remove_pinyin_glosses, to_simplified
+from ingest.jionlp_lib import jionlp
 from ingest.models import Level
 
 # ---------------------------------------------------------------- models
@@ -147,11 +148,8 @@ def _suffix_of(name: str) -> str:
     return ""
 
 
-@functools.cache
-def _jio():  # noqa: ANN202 - the jionlp module, imported once (its import prints a banner)
-    import jionlp
-
-    return jionlp
+def _jio():  # noqa: ANN202 - the jionlp module
+    return jionlp()
 
 
 @functools.cache

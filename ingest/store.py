@@ -411,6 +411,15 @@ class IndexStore:
             for r in rows
         ]
 
+    def doc_titles(self) -> dict[str, str]:
+        """Document -> display title, per manifest generation."""
+        generation = self.generation
+        cached = getattr(self, "_doc_titles", None)
+        if cached is None or cached[0] != generation:
+            cached = (generation, {d.doc: d.title or d.doc for d in self.list_docs()})
+            self._doc_titles = cached
+        return cached[1]
+
     def region_index(self) -> list[Region]:
         """The regions of the complete documents, with their place in the division hierarchy."""
         generation = self.generation
