@@ -25,7 +25,7 @@ PassageFetcher = Callable[[str], int | None]
 
 SUBJECT_MIN = 0.6  # share of the question's content words a fact's subject must carry
 LEAD_CLAUSE_CHARS = 48
-_RATE_Q = re.compile(r"增速|增长率|增幅|增长了?多少|涨幅|降幅|下降了?多少|增长几")
+_RATE_Q = re.compile(r"增速|增长率|增幅|增长了?多少|涨幅|降幅|下降了?多少|增长几|增长还是下降|增还是降|升还是降")
 _SHARE_Q = re.compile(r"占比|比重|比例|覆盖率|[^增]率")
 _RANK_Q = re.compile(r"排名|第几|位次|排第")
 _COMPLETION_Q = re.compile(r"完成率|完成了?(?:年度|全年|年)?(?:目标|计划|任务|预算)的?多少|完成进度")
@@ -46,6 +46,15 @@ class Scored:
     fact: Fact
     subject: float
     score: float
+
+
+def measure_asks(plan: QueryPlan) -> list[tuple[str, ...]]:
+    """The measures asked, one tuple per ask: "是多少？增长多少？" asks for an amount and a change."""
+    measures = wanted_measures(plan)
+    rest = _RATE_Q.sub("", plan.question)
+    if measures[0] == "growth" and (_STRICT_AMOUNT_Q.search(rest) or _AMOUNT_Q.search(rest)):
+        return [("amount", "count"), measures]
+    return [measures]
 
 
 def wanted_measures(plan: QueryPlan) -> tuple[str, ...]:
@@ -134,9 +143,9 @@ def score_fact(fact: Fact, plan: QueryPlan, terms: QueryTerms, measures: tuple[s
     return Scored(fact, subject, score)
 
 
-def rank_facts(plan: QueryPlan, facts: list[Fact]) -> list[Scored]:
+def rank_facts(plan: QueryPlan, facts: list[Fact], measures: tuple[str, ...] | None = None) -> list[Scored]:
     terms = query_terms(plan)
-    measures, stances = wanted_measures(plan), wanted_stances(plan)
+    measures, stances = measures or wanted_measures(plan), wanted_stances(plan)
     scored = [s for f in facts if (s := score_fact(f, plan, terms, measures, stances)) is not None]
     return sorted(scored, key=lambda s: -s.score)
 
@@ -189,16 +198,17 @@ def answer_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> D
     citer = Citer()
     lines: list[str] = []
     for sub in asked:
-        ranked = rank_facts(sub, facts)
-        if not ranked or ranked[0].subject < SUBJECT_MIN:
-            continue
-        fact = ranked[0].fact
-        index = fetch(fact.chunk_id)
-        if index is None:
-            continue
-        line = state_fact(fact, citer.cite(index, fact.quote), plan.region_name(fact.region))
-        if line not in lines:
-            lines.append(line)
+        for measures in measure_asks(sub):
+            ranked = rank_facts(sub, facts, measures)
+            if not ranked or ranked[0].subject < SUBJECT_MIN:
+                continue
+            fact = ranked[0].fact
+            if any(fact.quantity.text in line for line in lines):
+                continue  # already stated with the figure before it ("41亿元，增长9%")
+            index = fetch(fact.chunk_id)
+            if index is None:
+                continue
+            lines.append(state_fact(fact, citer.cite(index, fact.quote), plan.region_name(fact.region)))
     if not lines:
         return None
     return Draft(text="\n".join(lines), quotes=citer.quotes)

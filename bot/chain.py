@@ -108,8 +108,12 @@ class AnswerChain:
         return condense_rules(state["question"], history, self.known_regions())
 
     def _route(self, state: State) -> QueryPlan:
-        return analyse(state["condensed"], self.known_regions(), state.get("region"), state.get("year"), state.get("kind"),
-                       self.today)
+        plan = analyse(state["condensed"], self.known_regions(), state.get("region"), state.get("year"),
+                       state.get("kind"), self.today)
+        if plan.years and not state.get("year") and state["condensed"] != state.get("question", state["condensed"]):
+            asked = analyse(state["question"], self.known_regions(), today=self.today)
+            plan.years_carried = not asked.years
+        return plan
 
     def _retrieve(self, state: State) -> list[Passage]:
         plan: QueryPlan = state["plan"]
@@ -162,13 +166,19 @@ class AnswerChain:
 
     def _answer_offline(self, plan: QueryPlan, passages: list[Passage]) -> Draft:
         """One answerer per route: figures from facts, status from records, lists from passages."""
-        if plan.route in ("lookup", "compare") and self.facts is not None:
+        quotes_a_passage = bool(re.search(r"“[^”]{6,}”", plan.question))  # "“…增长10%左右”具体是什么"
+        if plan.route in ("lookup", "compare") and self.facts is not None and not quotes_a_passage:
             facts = self._facts_for(plan, passages)
             fetch = self._fetcher(passages)
             if plan.route == "compare" and len(plan.regions) >= 2:
                 draft = answer_compare_facts(plan, facts, fetch)
             else:
                 draft = answer_facts(plan, facts, fetch) or answer_related(plan, facts, fetch)
+                if draft is None and plan.years_carried:
+                    # the year came from the conversation: another year of this region, said to be so
+                    draft = answer_facts(plan.model_copy(update={"years": []}), facts, fetch)
+                    if draft is not None:
+                        draft.text = f"（报告中没有{plan.years[0]}年的这项数据，以下是报告给出的年份）\n{draft.text}"
             if draft is not None:
                 return draft
             if plan.indicators:

@@ -46,6 +46,7 @@ class QueryPlan(BaseModel):
     wants_span: bool = False  # asks about a multi-year figure (年均, 累计, 十四五…)
     unknown_regions: list[str] = Field(default_factory=list)  # places named that no indexed report is about
     region_names: dict[str, str] = Field(default_factory=dict)  # region key -> name as shown
+    years_carried: bool = False  # the years come from the conversation, not from this question
 
     def region_name(self, key: str) -> str:
         return self.region_names.get(key) or key.split("#", 1)[0]

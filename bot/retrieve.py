@@ -162,7 +162,10 @@ class HybridRetriever:
             self._timed(timings, "bm25", start)
             start = time.perf_counter()
             fused = rrf([dense, lexical], self.rrf_k)
-            ranked = sorted(fused.items(), key=lambda kv: -kv[1])[:per_region_k]
+            # equal fused scores: the passage the words of the question rank higher wins (names, figures)
+            lexical_rank = {cid: rank for rank, cid in enumerate(lexical)}
+            ranked = sorted(fused.items(), key=lambda kv: (-kv[1], lexical_rank.get(kv[0], len(lexical))))
+            ranked = ranked[:per_region_k]
             chosen.extend(ranked)
             self._timed(timings, "fusion", start)
 

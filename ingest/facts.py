@@ -43,6 +43,7 @@ _TRAILING = re.compile(
     r"(?:比|较|与|同)(?:19|20)\d{2}\s*年(?:末|底|同期)?(?:相比)?)+$"
 )
 _CONNECT = re.compile(r"[和、及与]")
+_COMPARISON_HEAD = re.compile(r"(?:比|较|高于|低于|快于|慢于|好于|超过全|与上年|同上年)")
 _YEAR_IN_TEXT = re.compile(r"(?:19|20)\d{2}\s*年")
 _MAX_SUBJECT = 24
 
@@ -80,9 +81,16 @@ def _subject_before(sentence: str, start: int, floor: int) -> str:
     window = sentence[floor:start]
     cut = max(window.rfind(c) for c in "，,；;：:。")
     phrase = window[cut + 1 :] if cut >= 0 else window
+    if "、" in phrase and not _trim(phrase.rsplit("、", 1)[1]):
+        return ""  # "5.53万亿元、稳居全国前十强、增长4.8%": the change belongs to the subject before
     if len(phrase) > _MAX_SUBJECT:
         phrase = phrase[-_MAX_SUBJECT:]
-    return _drop_modifier(_trim(phrase))
+    phrase = _trim(phrase)
+    if _COMPARISON_HEAD.match(phrase):
+        return ""  # "比去年同期加快2.2个百分点": a comparison of the subject before, not a subject
+    if phrase.endswith("总量") and len(phrase) > 4:
+        phrase = phrase[:-2]  # "地区生产总值总量" is 地区生产总值 (but "经济总量" stays)
+    return _drop_modifier(phrase)
 
 
 def distribute(subject: str, count: int) -> list[str]:
@@ -189,6 +197,8 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
                 head = _trim(sentence[floor : floor + match.start()]) if match else ""
                 subject = head or previous_subject
             spread = "分别" in sentence[floor : first.start] and len(group) > 1
+            if first.kind == "rank" and previous_subject and not canonical_indicator(subject or "-"):
+                subject = previous_subject  # "地区生产总值增长4.0%，六县市排名第三": the rank of that figure
             if not subject and spread and len(named) >= len(group):
                 # “地区生产总值60.3亿元，一般公共预算收入2亿元，同比分别-6.2%、-19.3%”
                 subjects = named[-len(group):]

@@ -107,10 +107,17 @@ def all_terms() -> list[str]:
 _SCOPE_PREFIX = re.compile(r"(?:全|本|我)(?:省|市|县|区|镇|乡|州|盟|旗|街道|社会|年)?|全年|当年|年末|年底")
 
 
+# subjects that name an indicator only when they are the whole subject ("经济增长5%左右" is GDP growth;
+# "数字经济" is not), so they are not aliases for questions
+WHOLE_SUBJECT_ALIASES: dict[str, str] = {"经济": "地区生产总值"}
+
+
 def canonical_indicator(text: str) -> str | None:
     """The canonical indicator a subject phrase names: an alias at its end, since a Chinese noun phrase
     ends in its head, with nothing before it but the scope ("全省生产总值" is 地区生产总值;
     "单位地区生产总值能耗", "…占地区生产总值比重" and "交通固定资产投资" are not)."""
+    if text in WHOLE_SUBJECT_ALIASES:
+        return WHOLE_SUBJECT_ALIASES[text]
     for alias, canon in _ALIAS_TO_CANONICAL:
         if text.endswith(alias):
             prefix = text[: len(text) - len(alias)]

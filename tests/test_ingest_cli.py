@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 GOVQA = ROOT / ".venv" / "bin" / "govqa"
 INGEST_KEYS = {"added", "skipped", "failed", "chunks", "indicators"}
-DOC_KEYS = {"doc", "region", "level", "year", "kind", "chars", "chunks", "masked_chunks", "sha256"}
+DOC_KEYS = {"doc", "path", "title", "region", "province", "city", "county", "level", "year", "kind", "chars",
+            "chunks", "masked_chunks", "sha256"}
 
 
 def govqa(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -104,12 +105,15 @@ def test_docs_json_on_seeds(seed_index_copy: Path, tmp_path: Path) -> None:
     docs = json.loads(result.stdout)
     assert len(docs) == 5
     for entry in docs:
-        assert set(entry) == DOC_KEYS
+        assert DOC_KEYS <= set(entry)
         (path,) = SAMPLES.glob(entry["doc"])
         assert entry["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
         assert 0 < entry["chars"] <= len(path.read_text(encoding="utf-8"))
         assert 0 <= entry["masked_chunks"] <= entry["chunks"] and entry["chunks"] > 0
     by_prefix = {d["doc"][:3]: d for d in docs}
+    assert (by_prefix["003"]["province"], by_prefix["003"]["city"]) == ("山东省", "聊城市")
+    assert by_prefix["000"]["region"] != by_prefix["001"]["region"]  # two anonymous counties stay apart
+    assert all("_" not in d["title"] or not d["title"].endswith(".txt") for d in docs)
     assert (by_prefix["002"]["region"], by_prefix["002"]["year"], by_prefix["002"]["kind"]) == ("云阳县", 2022, "目标完成情况通报")
     assert (by_prefix["003"]["region"], by_prefix["003"]["year"], by_prefix["003"]["kind"]) == ("冠县", 2022, "政府工作报告")
     assert by_prefix["000"]["masked_chunks"] > 0 and by_prefix["004"]["masked_chunks"] > 0
