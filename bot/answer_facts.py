@@ -113,8 +113,6 @@ def score_fact(fact: Fact, plan: QueryPlan, terms: QueryTerms, measures: tuple[s
         return None
     if bool(fact.span) != plan.wants_span:
         return None
-    if fact.part and not plan.part:
-        return None
     if plan.part and fact.part != plan.part:
         return None
     if fact.stance not in stances:
@@ -134,6 +132,8 @@ def score_fact(fact: Fact, plan: QueryPlan, terms: QueryTerms, measures: tuple[s
         score += 0.5
     if fact.quantity.masked:
         score -= 0.2
+    if fact.part and not plan.part:
+        score -= 1.0  # a part of the year ("前三季度") answers a whole-year question only when nothing else does
     if year is not None and fact.year is None:
         score -= 0.3  # a report whose year is unknown may still be the one asked about
     if any(b in fact.quantity.qualifiers for b in BOUND_QUALIFIERS):
@@ -160,8 +160,10 @@ def lead_clause(fact: Fact) -> str:
         return fact.subject + q.text
     # keep what completes the figure: the other end of a range ("5%—5.5%"), a qualifier (左右/以上),
     # and the change that follows an amount ("41亿元，增长9%", "15.68亿元，下降7.78%")
-    for tail_pattern in (_RANGE_TAIL, _QUALIFIER_TAIL, _CHANGE_TAIL):
-        tail = tail_pattern.match(quote, end)
+    same_unit_list = re.compile(
+        rf"(?:\s*[、和及与]\s*-?\d+(?:\.\d+)?\s*{re.escape(q.scale_word + q.unit)})+") if q.unit else None
+    for tail_pattern in (same_unit_list, _RANGE_TAIL, _QUALIFIER_TAIL, _CHANGE_TAIL):
+        tail = tail_pattern.match(quote, end) if tail_pattern is not None else None
         if tail:
             end = tail.end()
     start = quote.rfind(fact.subject, 0, end) if fact.subject else -1

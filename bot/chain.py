@@ -187,7 +187,7 @@ class AnswerChain:
             draft = self._answer_records(plan, passages)
             if draft is not None:
                 return draft
-            if self.facts is not None and plan.indicators:
+            if self.facts is not None:
                 draft = answer_facts(plan, self._facts_for(plan, passages), self._fetcher(passages))
                 if draft is not None:
                     return draft

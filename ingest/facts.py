@@ -45,6 +45,7 @@ _TRAILING = re.compile(
 _CONNECT = re.compile(r"[和、及与]")
 _COMPARISON_HEAD = re.compile(r"(?:比|较|高于|低于|快于|慢于|好于|超过全|与上年|同上年)")
 _YEAR_IN_TEXT = re.compile(r"(?:19|20)\d{2}\s*年")
+_ONE_YEAR_WORDS = re.compile(r"过去一年|去年|今年|一年来|这一年")
 _MAX_SUBJECT = 24
 
 
@@ -186,7 +187,7 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
         named: list[str] = []  # subjects named so far in the sentence, in order
         floor = 0
         stance = ""
-        own_year = bool(_YEAR_IN_TEXT.search(context)) or bool(when.years)
+        own_year = bool(_YEAR_IN_TEXT.search(context) or _ONE_YEAR_WORDS.search(context)) or bool(when.years)
         for group in _group(sentence, quantities):
             first = group[0]
             before_first = sentence[max(0, first.start - 14) : first.start]
@@ -231,9 +232,31 @@ def facts_of_chunks(chunks: Iterable[Chunk]) -> list[Fact]:
     seen: set[tuple[str, str, int]] = set()
     out: list[Fact] = []
     for chunk in chunks:
-        for fact in facts_of_chunk(chunk):
+        found = facts_of_chunk(chunk)
+        if chunk.kind == "目标完成情况通报":
+            found = _tasks_before_results(chunk.text, found)
+        for fact in found:
             key = (fact.quote, fact.subject, fact.quantity.start)
             if key not in seen:
                 seen.add(key)
                 out.append(fact)
+    return out
+
+
+def _tasks_before_results(text: str, facts: list[Fact]) -> list[Fact]:
+    """A target-completion notice states each task, then its result ("…净增市场主体1万户。2022年净增
+    市场主体1.15万户"): within one paragraph, an earlier figure of the same subject and unit in another
+    sentence is the task's target."""
+    def paragraph(fact: Fact) -> int:
+        return text.count("\n", 0, fact.quote_start)
+
+    out: list[Fact] = []
+    for fact in facts:
+        later = any(
+            other.quote_start > fact.quote_start and paragraph(other) == paragraph(fact)
+            and other.subject == fact.subject and other.quantity.unit == fact.quantity.unit
+            and other.measure == fact.measure
+            for other in facts
+        )
+        out.append(fact.model_copy(update={"stance": "plan"}) if later and fact.stance == "actual" else fact)
     return out

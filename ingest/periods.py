@@ -30,7 +30,7 @@ _PARTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?<![\d.])1\s*[-—～~至到]\s*(1[01]|[2-8])\s*月"), "M"),
 )
 _COMPARED = "比较与同于从由至到"
-_RELATIVE_YEAR = re.compile(r"今年|去年|前年|明年|上年|本年|近[一二三四五六七八九十两\d]+年")
+_RELATIVE_YEAR = re.compile(r"今年|去年|前年|明年|上年|本年|过去一年|近[一二三四五六七八九十两\d]+年")
 _YEAR_TOKEN = re.compile(r"(?<![\d.])((?:19|20)\d{2})(?=\s*年)")
 
 
