@@ -76,8 +76,8 @@ def wanted_measures(plan: QueryPlan) -> tuple[str, ...]:
 
 
 def wanted_stances(plan: QueryPlan) -> tuple[str, ...]:
-    if _COMPLETION_Q.search(plan.question):
-        return ("actual", "forecast")  # a completion rate is a result, however the question names the plan
+    if _COMPLETION_Q.search(plan.question) or plan.route == "status":
+        return ("actual", "forecast")  # completion and status are results, however the question names the plan
     if plan.wants_target:
         return ("plan",)
     if _FORECAST_Q.search(plan.question):
@@ -113,7 +113,7 @@ def score_fact(fact: Fact, plan: QueryPlan, terms: QueryTerms, measures: tuple[s
         return None
     if bool(fact.span) != plan.wants_span:
         return None
-    if plan.part and fact.part != plan.part:
+    if plan.part and fact.part and fact.part != plan.part:
         return None
     if fact.stance not in stances:
         return None
@@ -132,8 +132,10 @@ def score_fact(fact: Fact, plan: QueryPlan, terms: QueryTerms, measures: tuple[s
         score += 0.5
     if fact.quantity.masked:
         score -= 0.2
-    if fact.part and not plan.part:
-        score -= 1.0  # a part of the year ("前三季度") answers a whole-year question only when nothing else does
+    if fact.part != plan.part:
+        # a part of the year ("前三季度") answers a whole-year question only when nothing else does; a
+        # figure with no part named may be the part asked (a quarterly bulletin says "全县…" only)
+        score -= 1.0 if fact.part else 0.8
     if year is not None and fact.year is None:
         score -= 0.3  # a report whose year is unknown may still be the one asked about
     if any(b in fact.quantity.qualifiers for b in BOUND_QUALIFIERS):
@@ -294,7 +296,7 @@ def _asked(plan: QueryPlan) -> str:
 def unknown_region(plan: QueryPlan, known: list[Region], shown: int = 12) -> Draft:
     """The question names places no indexed report is about: say so, and what is indexed."""
     names = list(dict.fromkeys(r.name for r in known if not r.anonymous))
-    listed = "、".join(names[:shown]) + (f"等{len(names)}个地区" if len(names) > shown else "")
+    listed = "、".join(names[:shown]) + ("等地区" if len(names) > shown else "")
     text = f"未找到该地区的报告：{'、'.join(plan.unknown_regions)}。"
     if listed:
         text += f"已导入报告的地区有：{listed}。"

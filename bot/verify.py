@@ -12,7 +12,7 @@ from ingest.quantity import find_quantities
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 # a segment ends after a run of citation markers, or at a line break
 _SEGMENT = re.compile(r"[^\n]*?(?:\[\d{1,3}\])+[）)」”’]?|[^\n]+")
-UNSUPPORTED_NOTE = "（注：已删除{n}处无法在所引原文中核实的内容。）"
+UNSUPPORTED_NOTE = "（注：回答中有无法在所引原文中核实的内容，已删除。）"
 
 
 @dataclass
@@ -59,7 +59,7 @@ def verify(text: str, passage_texts: dict[int, str]) -> Verified:
     body = "".join(kept)
     body = re.sub(r"\n{2,}", "\n", body).strip()
     if removed:
-        body = (body + "\n" if body else "") + UNSUPPORTED_NOTE.format(n=removed)
+        body = (body + "\n" if body else "") + UNSUPPORTED_NOTE
     used: list[int] = []
     for n in (int(x) for x in _MARKER.findall(body)):
         if n not in used:
