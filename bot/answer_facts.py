@@ -263,12 +263,13 @@ def answer_compare_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetch
         index = fetch(ranked[0].fact.chunk_id) if ranked else None
         if not ranked or index is None:
             lines.append(f"- {name}：报告中未找到{_asked(plan)}")
-            rows.append({"地区": name, "年份": "", "数值": "未找到", "出处": ""})
+            rows.append({"地区": name, "年份": "", "指标": _asked(plan), "数值": "报告未给出", "出处": ""})
             continue
         fact = ranked[0].fact
         mark = citer.cite(index, fact.quote)
         lines.append(f"- {state_fact(fact, mark, name)}")
-        rows.append({"地区": name, "年份": str(fact.year or ""), "数值": fact.quantity.text, "出处": mark})
+        rows.append({"地区": name, "年份": str(fact.year or ""), "指标": fact.subject, "数值": fact.quantity.text,
+                     "出处": mark})
         if not fact.quantity.masked:
             values.append((name, fact, mark))
     if not values and not any(r["出处"] for r in rows):
@@ -280,7 +281,8 @@ def answer_compare_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetch
         ordered = sorted(comparable, key=lambda v: -(v[1].quantity.base_value or 0.0))
         top = ordered[0]
         years = sorted({v[1].year for v in comparable if v[1].year})
-        note = "（各地数据年份不同，仅供参考）" if len(years) > 1 else ""
+        note = ("（各地数据年份不同：" + "、".join(f"{v[0]}{v[1].year}年" for v in comparable) + "，仅供参考）"
+                if len(years) > 1 else "")
         if all(v[1].quantity.same_as(top[1].quantity) for v in comparable):
             text += f"\n结论：按报告数字，{'、'.join(v[0] for v in comparable)}持平{note}。"
         else:

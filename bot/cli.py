@@ -118,21 +118,29 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
+    from bot.query import filter_region
+    from ingest.regions import display_name
     from ingest.store import open_store
 
-    rows = open_store(_settings(args), with_embedder=False).indicators(args.region, args.year, args.status)
+    store = open_store(_settings(args), with_embedder=False)
+    rows = store.indicators(None, args.year, args.status)
+    if args.region:
+        # a name reaches its region; an anonymous name ("某县") reaches every document of that name
+        wanted = {filter_region(args.region, store.region_index()), args.region}
+        rows = [r for r in rows if r.region in wanted or display_name(r.region) in wanted]
+    shown = [{**r.model_dump(), "region": display_name(r.region)} for r in rows]
     if args.json:
-        _print_json([r.model_dump() for r in rows])
+        _print_json(shown)
     elif args.csv:
-        fields = list(rows[0].model_dump().keys()) if rows else ["name"]
+        fields = list(shown[0].keys()) if shown else ["name"]
         writer = csv.DictWriter(sys.stdout, fieldnames=fields)
         writer.writeheader()
-        for r in rows:
-            writer.writerow(r.model_dump())
+        for row in shown:
+            writer.writerow(row)
     else:
         for r in rows:
             value = "***(隐去)" if r.masked else (f"{r.value:g}{r.unit}" if r.value is not None else "")
-            print(f"{r.region}\t{r.year}\t{r.name}\t{value}\t{r.target_text}\t{r.status}\t{r.doc}")
+            print(f"{display_name(r.region)}\t{r.year}\t{r.name}\t{value}\t{r.target_text}\t{r.status}\t{r.doc}")
     return 0
 
 

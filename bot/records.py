@@ -24,20 +24,10 @@ _POSITIVE_Q = re.compile(r"超额|超过目标|超出目标")
 _LIST_Q = re.compile(r"哪些|哪几|哪个|哪项|有什么")
 _TALLY_Q = re.compile(r"多少项|几项|多少件|几件|完成率|完成了多少|完成多少|总体|整体")
 _RATE_Q = re.compile(r"增速|增长率|增幅|增长了?多少|增长")
-_CN_NUM = "零一二三四五六七八九十"
 
 
 def _fmt(value: float) -> str:
     return f"{value:g}"
-
-
-def _cn(n: int) -> str:
-    """Small counts in Chinese numerals (derived counts such as “其余四项” are not quoted figures)."""
-    if 0 <= n <= 10:
-        return _CN_NUM[n]
-    if n < 20:
-        return "十" + (_CN_NUM[n - 10] if n > 10 else "")
-    return str(n)
 
 
 def _year_ok(record: Indicator, plan: QueryPlan, region: str) -> bool:
@@ -110,7 +100,7 @@ def _group_line(group: Indicator, named: list[Indicator], mark: str) -> str:
     if named:
         text += f"，其中只点名了{'、'.join(r.name_raw for r in named)}"
         if group.unnamed:
-            text += f"，其余{_cn(group.unnamed)}项报告未点名"
+            text += "，其余的报告未点名"  # a derived count is not a figure of the report
     elif group.count is None:
         text += "，未点名具体是哪些指标"
     return text + mark
@@ -154,8 +144,10 @@ def _select_status(plan: QueryPlan, region_records: list[Indicator]) -> list[Ind
     negative = bool(_NEGATIVE_Q.search(question))
     positive = bool(_POSITIVE_Q.search(question)) and not negative
     wanted = set(plan.indicators)
-    if wanted:
-        hits = [r for r in region_records if r.name in wanted and r.kind == "indicator" and _has_status_info(r)]
+    words = _specific_words(plan) if not wanted else []
+    if wanted or words:
+        hits = [r for r in region_records if r.kind == "indicator" and _has_status_info(r)
+                and (r.name in wanted or (words and all(w in r.name for w in words)))]
         quotes = {r.quote for r in hits}
         siblings = [r for r in region_records if r.quote in quotes and r not in hits and r.kind == "indicator"
                     and _has_status_info(r)]
@@ -184,7 +176,8 @@ def answer_status_records(plan: QueryPlan, records: list[Indicator], fetch: Pass
                or re.search(r"达到了吗|完成了吗|实现了吗|达标了吗|完成得|完成情况|达到目标|完成目标", plan.question))
     if not plan.indicators and not generic:
         return None
-    if not plan.indicators and _specific_words(plan):
+    words = _specific_words(plan)
+    if not plan.indicators and words and not any(all(w in r.name for w in words) for r in records):
         return None  # asks about something records do not name (“民生工程”, “生猪出栏”): use passages
     citer = Citer()
     blocks: list[str] = []

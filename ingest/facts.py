@@ -39,7 +39,7 @@ _LEADING = re.compile(
 _TRAILING = re.compile(
     r"(?:[，,、；;：:\s]|实现|完成|达到|达|为|是|有|超过|超|突破|约|近|增长|增速|增幅|提高|提升|上升|下降|回落|降低|减少|"
     r"增加|同比|比上年|较上年|分别|累计|年均|预计|力争|确保|左右|以上|以内|控制在|保持在|稳定在|在|了|至|到|由|从|"
-    r"达到了|占|比|较|增|将|已|均|共|连续[\d一二三四五六七八九十]+年|稳定|保持|"
+    r"达到了|占|比|较|增|将|已|均|共|的|连续[\d一二三四五六七八九十]+年|稳定|保持|"
     r"(?:比|较|与|同)(?:19|20)\d{2}\s*年(?:末|底|同期)?(?:相比)?)+$"
 )
 _CONNECT = re.compile(r"[和、及与]")
@@ -73,6 +73,11 @@ def _drop_modifier(phrase: str) -> str:
         position = phrase.find(name)
         if position > 0 and phrase[position - 1] == "的":
             return phrase[position:]
+    if "的" in phrase:
+        # "县交通局牵头的完成交通固定资产投资": the noun after the last 的, when it is a name of its own
+        rest = _trim(phrase.rsplit("的", 1)[1])
+        if len(rest) >= 4:
+            return rest
     return phrase
 
 
@@ -87,8 +92,9 @@ def _subject_before(sentence: str, start: int, floor: int) -> str:
     if len(phrase) > _MAX_SUBJECT:
         phrase = phrase[-_MAX_SUBJECT:]
     phrase = _trim(phrase)
-    if _COMPARISON_HEAD.match(phrase):
-        return ""  # "比去年同期加快2.2个百分点": a comparison of the subject before, not a subject
+    if _COMPARISON_HEAD.match(phrase) or phrase.startswith("占"):
+        # "比去年同期加快2.2个百分点", "占总任务数的2.9%": said of the subject before, not a subject
+        return ""
     if phrase.endswith("总量") and len(phrase) > 4:
         phrase = phrase[:-2]  # "地区生产总值总量" is 地区生产总值 (but "经济总量" stays)
     return _drop_modifier(phrase)
@@ -134,6 +140,11 @@ def _default_year(chunk: Chunk, stance: str) -> int | None:
     if chunk.year_from and chunk.year_to < 9999:
         return chunk.year_to if stance == "plan" else chunk.year_from
     return chunk.year
+
+
+def chunk_facts_year(chunk: Chunk) -> int | None:
+    """The year a chunk's results speak about when a sentence names none."""
+    return _default_year(chunk, "actual")
 
 
 def _sentence_year(sentence: str, years: list[int]) -> int | None:
@@ -196,8 +207,10 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
             if completion:
                 match = COMPLETION_RE.search(sentence[floor : first.start])
                 head = _trim(sentence[floor : floor + match.start()]) if match else ""
-                subject = head or previous_subject
-            spread = "分别" in sentence[floor : first.start] and len(group) > 1
+                # "A…，B…，分别完成年度目标任务的276%、175%": the rates go to A and B in turn
+                spread_rates = len(group) > 1  # "完成全年任务的156%、183%": one rate per figure before, in order
+                subject = head or ("" if spread_rates else previous_subject)
+            spread = len(group) > 1 and ("分别" in sentence[floor : first.start] or completion)
             if first.kind == "rank" and previous_subject and not canonical_indicator(subject or "-"):
                 subject = previous_subject  # "地区生产总值增长4.0%，六县市排名第三": the rank of that figure
             if not subject and spread and len(named) >= len(group):
@@ -250,13 +263,24 @@ def _tasks_before_results(text: str, facts: list[Fact]) -> list[Fact]:
     def paragraph(fact: Fact) -> int:
         return text.count("\n", 0, fact.quote_start)
 
+    def named_again(task: Fact, result: Fact) -> bool:
+        # the result may name the task's subject shortly ("完成交通固定资产投资50亿元。…完成投资59亿元")
+        return (result.quote_start > task.quote_start and paragraph(result) == paragraph(task)
+                and bool(result.subject) and bool(task.subject)
+                and (task.subject.endswith(result.subject) or result.subject.endswith(task.subject)))
+
+    def same(task: Fact, result: Fact) -> bool:
+        return named_again(task, result) and result.quantity.unit == task.quantity.unit and result.measure == task.measure
+
     out: list[Fact] = []
     for fact in facts:
-        later = any(
-            other.quote_start > fact.quote_start and paragraph(other) == paragraph(fact)
-            and other.subject == fact.subject and other.quantity.unit == fact.quantity.unit
-            and other.measure == fact.measure
-            for other in facts
-        )
-        out.append(fact.model_copy(update={"stance": "plan"}) if later and fact.stance == "actual" else fact)
+        task = next((t for t in facts if named_again(t, fact) and len(t.subject) > len(fact.subject)), None)
+        if task is not None:
+            fact = fact.model_copy(update={"subject": task.subject, "canonical": task.canonical})
+        result = next((r for r in facts if named_again(fact, r) and len(r.subject) > len(fact.subject)), None)
+        if result is not None:
+            fact = fact.model_copy(update={"subject": result.subject, "canonical": result.canonical})
+        if fact.stance == "actual" and any(same(fact, other) for other in facts):
+            fact = fact.model_copy(update={"stance": "plan"})
+        out.append(fact)
     return out

@@ -79,10 +79,11 @@ def _embed(store: IndexStore, doc: PreparedDoc, batch: int, tell: Callable[[floa
 
 def _write(store: IndexStore, doc: PreparedDoc, embeddings: np.ndarray, chat_model: Any = None) -> int:
     """Tokenise, extract indicators and facts, and commit one document (runs on the writer thread)."""
-    indicators = extract_indicators(doc.chunks, chat_model=chat_model)
+    facts = facts_of_chunks(doc.chunks)
+    indicators = extract_indicators(doc.chunks, chat_model=chat_model, facts=facts)
     store.add_document(
         doc.meta, doc.sha256, doc.chars, doc.path, doc.chunks,
-        [tokenize(lexical_text(c)) for c in doc.chunks], embeddings, indicators, facts_of_chunks(doc.chunks),
+        [tokenize(lexical_text(c)) for c in doc.chunks], embeddings, indicators, facts,
     )
     return len(indicators)
 

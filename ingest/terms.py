@@ -134,6 +134,17 @@ _ASKED_FOLLOWER = re.compile(
 )
 
 
+_ASKED_PRECEDER = set("年的和与及、，,。？?！!：:；; “”\"（）()") | set("省市县区镇乡州旗盟") | set("那问看查说中里")
+
+
+def _asked_start(text: str, start: int) -> bool:
+    """An indicator's name in a question starts a word: after a region, a year, 的 or punctuation
+    ("云阳县2022年交通固定资产投资" names 交通固定资产投资, not 全社会固定资产投资)."""
+    if start == 0 or text[start - 1] in _ASKED_PRECEDER or text[start - 1].isdigit() or text[start - 1].isascii():
+        return True
+    return bool(_SCOPE_PREFIX.search(text[max(0, start - 3):start]))
+
+
 def indicator_alias_in(text: str) -> str | None:
     """The longest indicator name or alias written in text, as written."""
     for alias, _ in _ALIAS_TO_CANONICAL:
@@ -151,8 +162,8 @@ def indicators_in(text: str) -> list[str]:
             span = (match.start(), match.end())
             if any(s < span[1] and span[0] < e for s, e in taken):
                 continue
-            if not _ASKED_FOLLOWER.match(text, span[1]):
-                taken.append(span)  # a modifier of a longer name: no shorter alias inside it either
+            if not _ASKED_FOLLOWER.match(text, span[1]) or not _asked_start(text, span[0]):
+                taken.append(span)  # part of a longer name: no shorter alias inside it either
                 continue
             taken.append(span)
             found.append((span[0], canon))

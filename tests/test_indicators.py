@@ -51,90 +51,55 @@ def test_every_quote_is_an_exact_substring_of_its_chunk(store, records: list[Ind
         assert record.region and record.year
 
 
-# the 13 notable items of the 云阳县 notice: (name, value, unit, growth, target, completion, status)
-YUNYANG_ITEMS = [
-    ("地区生产总值", 557.7, "亿元", 4.7, None, None, "unknown"),
-    ("全社会固定资产投资", None, "", 17.7, None, None, "unknown"),
-    ("农业增加值", 74.3, "亿元", 6.3, None, None, "unknown"),
-    ("居民人均可支配收入", 27572, "元", 11.7, None, None, "unknown"),
-    ("一般公共预算收入", 18.1, "亿元", 0.3, None, None, "unknown"),
-    ("第三产业增加值", 262.7, "亿元", 2.6, None, None, "unknown"),
-    ("社会消费品零售总额", 394.3, "亿元", 3, None, None, "unknown"),
-    ("规上工业增加值", None, "", 4.7, None, None, "unknown"),
-    ("交通固定资产投资", 59, "亿元", None, 50, 118, "exceeded"),
-    ("市场主体", 1.15, "万户", None, 1, None, "met"),
-    ("招商引资到位资金", 165.7, "亿元", None, 60, 276, "exceeded"),
-    ("亿元以上项目", 35, "个", None, 20, 175, "exceeded"),
-    ("绿色信贷余额", 13.94, "亿元", 19.2, None, None, "unknown"),
-    ("义务植树", 312, "万株", None, 200, 156, "exceeded"),
-    ("营造林", 36.59, "万亩", None, 20, 183, "exceeded"),
-    ("森林覆盖率", 61, "%", None, 59, None, "exceeded"),
-]
+def records_of(text: str, kind: str = "目标完成情况通报", section: str = "二、工作完成情况") -> list[Indicator]:
+    chunk = Chunk(id="t-0001", doc="t.txt", ordinal=1, text=text, section=section, region="某县#t.txt", year=2023,
+                  year_from=2023, year_to=2023, kind=kind)
+    return extract_indicators([chunk])
 
 
-@pytest.mark.parametrize(("name", "value", "unit", "growth", "target", "completion", "status"), YUNYANG_ITEMS)
-def test_yunyang_notable_items(records: list[Indicator], name: str, value: float | None, unit: str,
-                               growth: float | None, target: float | None, completion: float | None,
-                               status: str) -> None:
-    record = by_name(records, YUNYANG, name)
-    assert record.region == "云阳县" and record.year == 2022
-    assert record.value == value
-    if value is not None:
-        assert record.unit == unit
-    assert record.growth_pct == growth
-    assert record.target_value == target
-    assert record.completion_pct == completion
-    assert record.status == status
-    assert not record.masked
+def test_a_task_then_its_result_is_target_actual_and_status() -> None:
+    records = records_of("3．实施新型工业化行动，新增规上工业企业40家。全年新增规上工业企业46家，超额完成年度目标任务。")
+    (record,) = [r for r in records if r.name_raw == "新增规上工业企业"]
+    assert (record.target_value, record.value, record.unit, record.status) == (40, 46, "家", "exceeded")
+    assert "40家" in record.target_text and "46家" in record.quote
 
 
-def test_yunyang_items_cover_all_thirteen(records: list[Indicator]) -> None:
-    items = {r.quote.split("．")[0] for r in records if r.doc == YUNYANG and r.kind == "indicator"}
-    assert items == {str(n) for n in range(1, 14)}
+def test_completion_rates_judge_the_status() -> None:
+    (met,) = [r for r in records_of("全年城镇新增就业6100人，完成年度计划的102%。") if r.kind == "indicator"]
+    assert met.name == "城镇新增就业" and met.completion_pct == 102 and met.status == "exceeded"
+    (short,) = [r for r in records_of("粮食播种面积82万亩，为年度目标的96%。") if r.kind == "indicator"]
+    assert short.completion_pct == 96 and short.status == "not_met"
 
 
-def test_yunyang_rank_and_growth_not_confused_with_city_average(records: list[Indicator]) -> None:
+def test_a_result_against_a_lower_is_better_target() -> None:
+    text = "城镇调查失业率控制在5.5%以内。全年城镇调查失业率为5.2%。"
+    (record,) = [r for r in records_of(text) if r.name == "城镇调查失业率"]
+    assert record.target_value == 5.5 and record.value == 5.2 and record.status == "met"
+
+
+def test_statements_about_several_indicators_and_tallies() -> None:
+    records = records_of("受市场需求偏弱影响，地区生产总值等4项指标未能实现预期目标。全年52项任务中已完成47项，未完成5项（详见附件）。")
+    group = next(r for r in records if r.kind == "group")
+    assert group.count == 4 and group.unnamed == 3 and group.status == "not_met"
+    assert any(r.name == "地区生产总值" and r.status == "not_met" for r in records)
+    tallies = {r.name: r for r in records if r.kind == "tally"}
+    assert tallies["已完成事项"].value == 47 and tallies["未完成事项"].value == 5
+    assert tallies["未完成事项"].note == "详见附件" and tallies["未完成事项"].count == 52
+
+
+def test_masked_values_stay_masked_in_records() -> None:
+    (record,) = [r for r in records_of("一般公共预算收入完成**亿元，同比增长*%。", kind="工作总结") if r.kind == "indicator"]
+    assert record.masked and record.value is None and record.growth_pct is None
+
+
+def test_yunyang_notice_records_on_the_seed_index(records: list[Indicator]) -> None:
+    """The real notice: a target and its result per item, none invented."""
+    yunyang = [r for r in records if r.doc == YUNYANG and r.kind == "indicator"]
     gdp = by_name(records, YUNYANG, "地区生产总值")
-    assert gdp.growth_pct == 4.7  # not the city average 2.6%
-    assert "全市第一" in gdp.rank_text
-
-
-def test_yunyang_tally_and_attachment(records: list[Indicator]) -> None:
-    tallies = {r.name: r for r in records if r.doc == YUNYANG and r.kind == "tally"}
-    assert tallies["已完成事项"].value == 170 and tallies["已完成事项"].status == "met"
-    open_items = tallies["未完成事项"]
-    assert open_items.value == 5 and open_items.status == "not_met"
-    assert "附件" in open_items.note and "（详见附件）" in open_items.quote
-
-
-def test_mouxian_not_met_statement(records: list[Indicator]) -> None:
-    group = [r for r in records if r.doc == MOUXIAN and r.kind == "group"]
-    assert len(group) == 1
-    assert group[0].status == "not_met" and group[0].count == 5 and group[0].unnamed == 4
-    assert "地区生产总值等5项经济指标未能实现预期目标" in group[0].quote
-    named = [r for r in records if r.doc == MOUXIAN and r.quote == group[0].quote and r.kind == "indicator"]
-    assert [r.name for r in named] == ["地区生产总值"] and named[0].status == "not_met"
-
-
-def test_masked_values_stay_masked(records: list[Indicator]) -> None:
-    revenue = by_name(records, MOUZHEN, "财税收入")
-    assert revenue.name_raw == "财税收入" and revenue.masked and revenue.value is None
-    assert "***万元" in revenue.quote
-    gdp = [r for r in records if r.doc == MOUXIAN and r.name == "地区生产总值" and r.masked]
-    assert gdp and all(r.value is None and r.growth_pct is None for r in gdp)
-
-
-def test_plan_targets_have_unknown_status(records: list[Indicator]) -> None:
-    targets = [r for r in records if r.region == "冠县" and r.year == 2022 and r.target_text]
-    gdp = next(r for r in targets if r.name == "地区生产总值")
-    assert gdp.target_value == 6 and gdp.value is None and gdp.status == "unknown"
-    assert "增长6%左右" in gdp.target_text
-
-
-def test_mouzhen_unnamed_shortfall(records: list[Indicator]) -> None:
-    group = [r for r in records if r.doc == MOUZHEN and r.kind == "group"]
-    assert group and group[0].status == "not_met" and group[0].count is None
-    assert "未能如期达到经济发展目标" in group[0].quote
+    assert gdp.value == 557.7 and gdp.growth_pct == 4.7 and gdp.year == 2022
+    forest = by_name(records, YUNYANG, "森林覆盖率")
+    assert (forest.target_value, forest.value, forest.status) == (59, 61, "exceeded")
+    assert all(r.status in ("exceeded", "met") for r in yunyang if r.completion_pct and r.completion_pct > 100)
 
 
 def test_overlap_duplicates_removed() -> None:
@@ -150,7 +115,7 @@ def test_cli_indicators_json_and_csv(seed_index: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = json.loads(result.stdout)
     assert {r["region"] for r in rows} == {"云阳县"}
-    assert any(r["name"] == "交通固定资产投资" and r["completion_pct"] == 118 for r in rows)
+    assert any(r["completion_pct"] == 118 and r["status"] == "exceeded" for r in rows)
     result = govqa("indicators", "--index", str(seed_index), "--status", "not_met", "--csv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     table = list(csv.DictReader(io.StringIO(result.stdout)))
