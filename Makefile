@@ -8,7 +8,7 @@ PIP    := $(PY) -m pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 7860
 
-.PHONY: run test setup setup-test browser lint bench eval clean
+.PHONY: run test setup setup-test browser lint bench eval eval-corpus screenshots clean
 
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,17 @@ lint: setup-test
 
 eval: setup
 	$(VENV)/bin/govqa --verbose eval eval/sets/dev.jsonl --index .govqa-eval --out eval-out --baseline naive
+
+# the corpus set over one index of the samples and all of ../shared/corpus (index cached outside the repo)
+CORPUS_INDEX ?= $(HOME)/.cache/govqa/corpus-index
+eval-corpus: setup
+	$(PY) eval/corpus_index.py --index $(CORPUS_INDEX) --docs-dir $(CORPUS_INDEX)-docs
+	$(VENV)/bin/govqa --verbose eval eval/sets/corpus.jsonl --index $(CORPUS_INDEX) --docs $(CORPUS_INDEX)-docs \
+		--out eval-out/corpus --baseline naive
+
+# README screenshots from a real browser session (kept out of `make test`, which leaves the tree clean)
+screenshots: setup-test
+	GOVQA_SCREENSHOTS=1 $(VENV)/bin/pytest -q tests/test_ui.py
 
 bench: setup
 	$(PY) eval/bench.py
