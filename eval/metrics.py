@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from bot.models import Answer
-from bot.numbers import normalise, numbers_with_units
+from bot.numbers import normalise
 from ingest.clean import clean_text
 from ingest.quantity import Quantity, find_quantities
 
@@ -196,12 +196,13 @@ def citation_counts(item: EvalItem, cited_texts: list[str]) -> tuple[int, int, i
 
 
 def final_grounding(answer: Answer, cited_texts: list[str]) -> tuple[int, int]:
-    """(figures in the final answer text, those found in a cited chunk) — recomputed after verification."""
-    from bot.numbers import figure_supported
+    """(figures in the final answer text, those equal to a quantity of a cited chunk) — recomputed after
+    verification, with the same quantity model."""
+    from bot.numbers import unsupported_figures
 
-    figures = numbers_with_units(re.sub(r"\[\d{1,3}\]", "", answer.answer))
-    evidence = "\n".join(cited_texts)
-    return len(figures), sum(figure_supported(f, evidence) for f in figures)
+    text = re.sub(r"\[\d{1,3}\]", "", answer.answer)
+    stated = _stated(text)
+    return len(stated), len(stated) - len(unsupported_figures(text, "\n".join(cited_texts)))
 
 
 def judge(item: EvalItem, answer: Answer) -> tuple[bool, list[str], bool | None, str]:

@@ -134,6 +134,7 @@ _ASKED_FOLLOWER = re.compile(
 )
 
 
+_PERIOD_TAIL = re.compile(r"(?:期间|时期|以来|全年|今年|去年|各地|各省|各县|各市|分别|比较|对比)$")
 _ASKED_PRECEDER = set("年的和与及、，,。？?！!：:；; “”\"（）()") | set("省市县区镇乡州旗盟") | set("那问看查说中里")
 
 
@@ -142,7 +143,13 @@ def _asked_start(text: str, start: int) -> bool:
     ("云阳县2022年交通固定资产投资" names 交通固定资产投资, not 全社会固定资产投资)."""
     if start == 0 or text[start - 1] in _ASKED_PRECEDER or text[start - 1].isdigit() or text[start - 1].isascii():
         return True
-    return bool(_SCOPE_PREFIX.search(text[max(0, start - 3):start]))
+    before = text[max(0, start - 4):start]
+    if _SCOPE_PREFIX.search(before) or _PERIOD_TAIL.search(before):
+        return True
+    from ingest.regions import gazetteer  # a region's short form ("广东城镇新增就业")
+
+    forms = gazetteer().forms
+    return any(before[-n:] in forms for n in (2, 3, 4) if len(before) >= n)
 
 
 def indicator_alias_in(text: str) -> str | None:
