@@ -12,8 +12,17 @@ from bot.safety import is_instruction
 from ingest.clean import find_masks
 from ingest.lexical import tokenize
 from ingest.terms import surface_forms, topic_variants
+from ingest.vocabulary import (
+    ACTUAL_WORDS,
+    EXCEEDED_WORDS,
+    MET_WORDS,
+    NOT_MET_WORDS,
+    SENTENCE_RE,
+    STRONG_PLAN_RE,
+    is_plan_heading,
+)
 
-SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
+SENTENCE = SENTENCE_RE
 _CLAUSE = re.compile(r"[^，,、；;：:。！？!?]+[，,、；;：:。！？!?]?")
 _QUESTION_WORDS = re.compile(
     r"多少|是多少|什么|哪些|哪个|哪项|哪几|怎么样|怎样|如何|是否|有没有|吗|呢|请问|报告|中|里|的|了|是|有|"
@@ -24,10 +33,9 @@ _QUESTION_WORDS = re.compile(
 )
 UNIT_WORDS = frozenset(("亿元", "万元", "元", "万人", "人", "个", "项", "天", "户", "亩", "公里", "平方公里", "家",
                         "倍", "次", "%", "万", "亿"))
-TARGET_MARKERS = ("左右", "力争", "预期", "目标是", "计划", "确保", "争取")
-ACHIEVED_MARKERS = ("同比", "超过既定目标", "完成年度目标任务的", "完成全年任务的", "超额完成", "比上年")
-NEGATIVE_STATUS = ("未完成", "未能", "未达到", "没有完成", "还未", "尚未", "未实现", "滞后", "差距")
-POSITIVE_STATUS = ("超额完成", "超过既定目标", "超额", "完成年度目标任务的", "完成全年任务的", "提前完成")
+ACHIEVED_MARKERS = ACTUAL_WORDS
+NEGATIVE_STATUS = NOT_MET_WORDS
+POSITIVE_STATUS = (*EXCEEDED_WORDS, *MET_WORDS)
 
 
 @dataclass
@@ -117,23 +125,17 @@ def match_score(text: str, terms: QueryTerms) -> tuple[float, list[str]]:
     return score, matched
 
 
-PLAN_SECTION_MARKERS = ("目标任务", "工作安排", "工作打算", "重点任务", "主要任务", "工作重点", "今后", "下步",
-                        "下一步", "计划", "思路", "展望", "建议")
-
-
 def is_plan_section(section: str, kind: str, doc_year: int | None, section_year: int) -> bool:
     """A section that sets out plans: named so (“三、2022年重点目标任务”), or, in a government work
     report, a section about the report's own year (its review sections are about the year before)."""
-    if any(marker in section for marker in PLAN_SECTION_MARKERS):
+    if is_plan_heading(section):
         return True
     return (kind == "政府工作报告" and bool(doc_year) and section_year == doc_year
             and "回顾" not in section and "总结" not in section)
 
 
 def is_target_statement(text: str) -> bool:
-    return any(m in text for m in TARGET_MARKERS) and not any(
-        m in text for m in ("完成年度目标任务的", "完成全年任务的", "超额完成", "超过既定目标")
-    )
+    return bool(STRONG_PLAN_RE.search(text) or "左右" in text) and not any(m in text for m in POSITIVE_STATUS)
 
 
 def clauses_of(sentence: str) -> list[tuple[int, int]]:

@@ -24,10 +24,9 @@ from ingest.vocabulary import (
     FORECAST_WORDS,
     MULTI_YEAR_RE,
     NOT_MET_WORDS,
-    PLAN_SECTION_WORDS,
-    REVIEW_SECTION_WORDS,
     SENTENCE_RE,
     STRONG_PLAN_RE,
+    is_plan_heading,
 )
 
 # words between a subject and its figure, or before a subject, that are not part of it
@@ -119,7 +118,7 @@ def _stance(sentence: str, section: str, q: Quantity, inherited: str) -> str:
         return "plan"
     if inherited in ("plan", "forecast"):
         return inherited
-    if any(w in section for w in PLAN_SECTION_WORDS) and not any(w in section for w in REVIEW_SECTION_WORDS):
+    if is_plan_heading(section):
         return "plan"
     return "actual"
 

