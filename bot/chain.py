@@ -14,19 +14,19 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from bot.answer_facts import answer_compare_facts, answer_facts, answer_related, unknown_region
-from bot.condense import condense as condense_rules
-from bot.draft import Draft
-from bot.evidence import sentences_of
-from bot.extractive import abstain, answer_extractive
-from bot.llm import ABSTAIN_MARKERS, LLMBackend
+from bot.analyse.condense import condense as condense_rules
+from bot.analyse.question import QueryPlan, analyse, find_regions
+from bot.answer.draft import Draft
+from bot.answer.evidence import sentences_of
+from bot.answer.extractive import abstain, answer_extractive
+from bot.answer.facts import answer_compare_facts, answer_facts, answer_related, unknown_region
+from bot.answer.llm import ABSTAIN_MARKERS, LLMBackend
+from bot.answer.status import answer_from_records
 from bot.models import Answer, Citation, Passage, Turn
-from bot.numbers import numbers_with_units
-from bot.query import QueryPlan, analyse, find_regions
-from bot.records import answer_from_records
-from bot.retrieve import HybridRetriever
-from bot.safety import redact_instructions
-from bot.verify import renumber, verify
+from bot.retrieve.hybrid import HybridRetriever
+from bot.verify.check import renumber, verify
+from bot.verify.numbers import numbers_with_units
+from bot.verify.safety import redact_instructions
 from ingest.models import Chunk, Fact, Indicator
 from ingest.regions import Region, display_name
 

@@ -36,7 +36,7 @@ def _progress_bar(total_label: str):
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from bot.llm import make_chat_model
+    from bot.answer.llm import make_chat_model
     from ingest.pipeline import Overrides, ingest_paths
     from ingest.store import open_store
 
@@ -118,7 +118,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
-    from bot.query import filter_region
+    from bot.analyse.question import filter_region
     from ingest.regions import display_name
     from ingest.store import open_store
 

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from threadpoolctl import threadpool_limits
 
+from bot.analyse.question import QueryPlan
+from bot.answer.llm import LLMBackend
 from bot.chain import AnswerChain
-from bot.llm import LLMBackend
 from bot.models import Answer, Turn
-from bot.query import QueryPlan
-from bot.retrieve import HybridRetriever
+from bot.retrieve.hybrid import HybridRetriever
 from bot.settings import Settings
 from ingest.models import Indicator
 from ingest.quantity import find_quantities

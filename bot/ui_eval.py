@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.numbers import normalise
+from bot.verify.numbers import normalise
 
 log = logging.getLogger(__name__)
 

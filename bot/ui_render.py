@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 
 from bot.models import Answer, Citation
-from bot.numbers import normalise
+from bot.verify.numbers import normalise
 from ingest.models import Chunk
 
 CITE_PREFIX = "#cite-"

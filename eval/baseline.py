@@ -15,11 +15,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-from bot.draft import Draft
-from bot.extractive import answer_extractive
+from bot.analyse.question import analyse
+from bot.answer.draft import Draft
+from bot.answer.extractive import answer_extractive
 from bot.models import Answer, Citation, Passage
-from bot.query import analyse
-from bot.verify import renumber, verify
+from bot.verify.check import renumber, verify
 from ingest.load import iter_input_files, load_file
 from ingest.regions import Region
 from ingest.store import IndexStore

@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from bot.models import Answer
-from bot.numbers import normalise
+from bot.verify.numbers import normalise
 from ingest.clean import clean_text
 from ingest.quantity import Quantity, find_quantities
 
@@ -198,7 +198,7 @@ def citation_counts(item: EvalItem, cited_texts: list[str]) -> tuple[int, int, i
 def final_grounding(answer: Answer, cited_texts: list[str]) -> tuple[int, int]:
     """(figures in the final answer text, those equal to a quantity of a cited chunk) — recomputed after
     verification, with the same quantity model."""
-    from bot.numbers import unsupported_figures
+    from bot.verify.numbers import unsupported_figures
 
     text = re.sub(r"\[\d{1,3}\]", "", answer.answer)
     stated = _stated(text)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.numbers import normalise, numbers_with_units
+from bot.verify.numbers import normalise, numbers_with_units
 from tests.conftest import make_settings
 
 
@@ -169,8 +169,8 @@ def test_cli_ask_json_and_batch(seed_index: Path, tmp_path: Path):
 
 
 def test_a_long_numbered_list_item_is_quoted_from_its_title():
-    from bot.extractive import Unit, _list_line
-    from bot.query import analyse
+    from bot.analyse.question import analyse
+    from bot.answer.extractive import Unit, _list_line
 
     item = ("（三）强化闭环管理。各单位要对年度目标任务细化量化、层层分解，明确工作目标，细化工作举措，"
             "严格实行项目化、清单化的闭环工作机制，确保各项目标任务在规定时限内取得明显实效，"

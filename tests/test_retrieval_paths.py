@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.query import resolve_regions
-from bot.retrieve import HybridRetriever, chroma_where, exact_top_ids
+from bot.analyse.question import resolve_regions
+from bot.retrieve.hybrid import HybridRetriever, chroma_where, exact_top_ids
 from ingest.regions import region_from_name
 from ingest.store import IndexStore, open_store
 from tests.conftest import make_settings
@@ -70,7 +70,7 @@ def test_exact_search_scores_every_row_or_a_gathered_subset_alike():
 
 
 def test_retrieval_without_the_vector_cache_uses_chroma_and_agrees(seed_index: Path, qa_service):
-    from bot.query import analyse
+    from bot.analyse.question import analyse
 
     store = open_store(make_settings(seed_index, vector_cache_mb=0))
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.numbers import normalise
+from bot.verify.numbers import normalise
 
 
 def ask(qa_service, question: str):

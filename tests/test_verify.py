@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.condense import condense, list_items
+from bot.analyse.condense import condense, list_items
 from bot.models import Turn
-from bot.numbers import figure_supported, numbers_with_units
-from bot.safety import is_instruction, redact_instructions
-from bot.verify import renumber, verify
+from bot.verify.check import renumber, verify
+from bot.verify.numbers import figure_supported, numbers_with_units
+from bot.verify.safety import is_instruction, redact_instructions
 from ingest.regions import region_from_name
 
 REGIONS = [region_from_name("云阳县"), region_from_name("冠县"), region_from_name("某县", "a.txt"),

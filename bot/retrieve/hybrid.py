@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.analyse.question import QueryPlan
 from bot.models import Passage
-from bot.query import QueryPlan
 from ingest.lexical import tokenize
 from ingest.store import IndexStore
 from ingest.terms import canonical_additions, expand_query

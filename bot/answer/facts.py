@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.draft import Citer, Draft
-from bot.evidence import QueryTerms, match_score, query_terms
-from bot.query import QueryPlan
+from bot.analyse.question import QueryPlan
+from bot.answer.draft import Citer, Draft
+from bot.answer.evidence import QueryTerms, match_score, query_terms
 from ingest.models import Fact
 from ingest.regions import Region
 from ingest.terms import UMBRELLA_INDICATORS, related_indicators, surface_forms

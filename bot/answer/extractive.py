@@ -9,8 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.draft import Citer, Draft
-from bot.evidence import (
+from bot.analyse.question import QueryPlan
+from bot.answer.draft import Citer, Draft
+from bot.answer.evidence import (
     ACHIEVED_MARKERS,
     NEGATIVE_STATUS,
     POSITIVE_STATUS,
@@ -26,9 +27,8 @@ from bot.evidence import (
     split_spans,
 )
 from bot.models import Passage
-from bot.numbers import has_figure, normalise
-from bot.query import QueryPlan
-from bot.safety import is_instruction
+from bot.verify.numbers import has_figure, normalise
+from bot.verify.safety import is_instruction
 from ingest.regions import display_name
 from ingest.terms import canonical_indicator
 from ingest.vocabulary import MULTI_YEAR_RE

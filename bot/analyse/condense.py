@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
+from bot.analyse.question import find_regions, find_years, region_aliases
 from bot.models import Turn
-from bot.query import find_regions, find_years, region_aliases
 from ingest.regions import Region
 from ingest.terms import indicators_in, surface_forms
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from bot.models import Verification
-from bot.numbers import unsupported_figures
+from bot.verify.numbers import unsupported_figures
 from ingest.quantity import find_quantities
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")

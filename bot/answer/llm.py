@@ -9,8 +9,8 @@ from langchain_core.runnables import Runnable
 
 from bot.models import Passage, Turn
 from bot.prompts import load_prompt
-from bot.safety import redact_instructions
 from bot.settings import Settings
+from bot.verify.safety import redact_instructions
 
 ABSTAIN_MARKERS = ("未找到", "没有提到", "未提及", "无法回答", "没有相关", "未给出", "不包含")
 

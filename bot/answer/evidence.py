@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.analyse.question import QueryPlan, region_aliases
 from bot.models import Passage
-from bot.numbers import has_figure, numbers_with_units
-from bot.query import QueryPlan, region_aliases
-from bot.safety import is_instruction
+from bot.verify.numbers import has_figure, numbers_with_units
+from bot.verify.safety import is_instruction
 from ingest.clean import find_masks
 from ingest.lexical import tokenize
 from ingest.terms import surface_forms, topic_variants

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot.draft import Citer, Draft
-from bot.query import QueryPlan
+from bot.analyse.question import QueryPlan
+from bot.answer.draft import Citer, Draft
 from ingest.clean import find_masks
 from ingest.models import Indicator
 
@@ -114,7 +114,7 @@ _GENERIC_STATUS_WORDS = re.compile(
 
 def _specific_words(plan: QueryPlan) -> list[str]:
     """Content words of the question beyond the generic status vocabulary."""
-    from bot.evidence import query_terms
+    from bot.answer.evidence import query_terms
 
     return [w for w in query_terms(plan).words if not _GENERIC_STATUS_WORDS.match(w) and len(w) >= 2]
 

@@ -1,0 +1,1 @@
+"""Question analysis: follow-ups condensed, regions, time, indicators and the route."""

@@ -1,0 +1,1 @@
+"""Answering, one answerer per route: figures from facts, status from records, lists from passages, or an LLM."""

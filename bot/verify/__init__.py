@@ -1,0 +1,1 @@
+"""Verification: citations exist and every stated quantity is in its cited passage."""
