@@ -19,7 +19,13 @@ from bot.analyse.question import QueryPlan, analyse, find_regions
 from bot.answer.draft import Draft
 from bot.answer.evidence import sentences_of
 from bot.answer.extractive import abstain, answer_extractive
-from bot.answer.facts import answer_compare_facts, answer_facts, answer_related, unknown_region
+from bot.answer.facts import (
+    answer_compare_facts,
+    answer_facts,
+    answer_related,
+    answer_targets,
+    unknown_region,
+)
 from bot.answer.llm import ABSTAIN_MARKERS, LLMBackend
 from bot.answer.status import answer_from_records
 from bot.models import Answer, Citation, Passage, Turn
@@ -183,6 +189,10 @@ class AnswerChain:
                 return draft
             if plan.indicators:
                 return abstain(plan)
+        if plan.route == "list" and plan.wants_target and plan.regions and self.facts is not None:
+            draft = answer_targets(plan, self._facts_for(plan, passages), self._fetcher(passages))
+            if draft is not None:
+                return draft
         if plan.route == "status":
             draft = self._answer_records(plan, passages)
             if draft is not None:

@@ -317,12 +317,15 @@ def _form_ok(text: str, start: int, end: int, form: Form) -> bool:
 
 
 @functools.cache
-def _jieba():  # noqa: ANN202 - jieba's default tokenizer, initialised once, quietly
+def _jieba():  # noqa: ANN202 - a tokenizer of our own, initialised once, quietly
+    """Not jieba's default tokenizer: the lexical index adds indexed region names to that one's
+    dictionary, which would make any indexed name a word here ("新县城" -> 新县/城)."""
     import jieba
 
     jieba.setLogLevel(60)
-    jieba.initialize()
-    return jieba
+    tokenizer = jieba.Tokenizer()
+    tokenizer.initialize()
+    return tokenizer
 
 
 def _is_word(text: str, start: int, end: int, margin: int = 8) -> bool:

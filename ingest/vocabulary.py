@@ -30,7 +30,7 @@ AREA_UNITS: tuple[str, ...] = ("平方公里", "平方米", "立方米", "公顷
 LENGTH_UNITS: tuple[str, ...] = ("公里", "千米", "米", "km")
 ENERGY_UNITS: tuple[str, ...] = ("千瓦时", "千瓦", "度", "kWh", "kW", "MW", "GW")
 PEOPLE_UNITS: tuple[str, ...] = ("人次", "人", "户")
-OTHER_AMOUNT_UNITS: tuple[str, ...] = ("标准箱", "标箱", "TEU")
+OTHER_AMOUNT_UNITS: tuple[str, ...] = ("标准箱", "标箱", "TEU", "微克/立方米")
 AMOUNT_UNITS: tuple[str, ...] = (
     MONEY_UNITS + WEIGHT_UNITS + AREA_UNITS + LENGTH_UNITS + ENERGY_UNITS + PEOPLE_UNITS + OTHER_AMOUNT_UNITS
 )

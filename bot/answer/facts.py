@@ -303,3 +303,32 @@ def unknown_region(plan: QueryPlan, known: list[Region], shown: int = 12) -> Dra
     if listed:
         text += f"已导入报告的地区有：{listed}。"
     return Draft(text=text, quotes=[], abstained=True)
+
+
+def answer_targets(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher, most: int = 10) -> Draft | None:
+    """“…有哪些主要预期目标”: the plan figures of the passage that names the most known indicators, in
+    its order, one cited line each."""
+    year = plan.years[0] if len(plan.years) == 1 else None
+    plans = [f for f in facts if f.stance == "plan" and not f.span and (year is None or f.year == year)
+             and f.subject and not f.quantity.masked]
+    if not plans:
+        return None
+    by_chunk: dict[str, list[Fact]] = {}
+    for fact in plans:
+        by_chunk.setdefault(fact.chunk_id, []).append(fact)
+    # the passage of the headline targets names the most known indicators (地区生产总值, 城镇新增就业…)
+    chunk_id, chosen = max(by_chunk.items(), key=lambda item: (len({f.canonical for f in item[1] if f.canonical}),
+                                                              len(item[1])))
+    if len(chosen) < 2:
+        return None
+    index = fetch(chunk_id)
+    if index is None:
+        return None
+    citer = Citer()
+    lines: list[str] = []
+    for fact in sorted(chosen, key=lambda f: (f.quote_start, f.quantity.start))[:most]:
+        line = f"- {lead_clause(fact)}{citer.cite(index, fact.quote)}"
+        if line not in lines:
+            lines.append(line)
+    head = f"{plan.region_name(chosen[0].region)}{chosen[0].year or ''}{'年' if chosen[0].year else ''}的预期目标："
+    return Draft(text=head + "\n" + "\n".join(lines), quotes=citer.quotes)
