@@ -189,7 +189,7 @@ class AnswerChain:
                 return draft
             if plan.indicators:
                 return abstain(plan)
-        if plan.route == "list" and plan.wants_target and plan.regions and self.facts is not None:
+        if plan.route == "list" and "目标" in plan.question and plan.regions and self.facts is not None:
             draft = answer_targets(plan, self._facts_for(plan, passages), self._fetcher(passages))
             if draft is not None:
                 return draft
