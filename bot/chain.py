@@ -213,21 +213,7 @@ class AnswerChain:
         if not records:
             return None
         extended = list(passages)
-
-        def fetch(chunk_id: str) -> int | None:
-            for index, passage in enumerate(extended):
-                if passage.chunk_id == chunk_id:
-                    return index
-            chunk = (self.chunk_lookup([chunk_id]) if self.chunk_lookup else {}).get(chunk_id)
-            if chunk is None:
-                return None
-            extended.append(Passage(
-                chunk_id=chunk.id, doc=chunk.doc, text=chunk.text, section=chunk.section, region=chunk.region,
-                year=chunk.year, year_from=chunk.year_from, year_to=chunk.year_to, kind=chunk.kind, masked=chunk.masked,
-            ))
-            return len(extended) - 1
-
-        draft = answer_from_records(plan, records, fetch)
+        draft = answer_from_records(plan, records, self._fetcher(extended))
         if draft is not None:
             passages.extend(extended[len(passages):])
         return draft

@@ -20,13 +20,12 @@ from ingest.quantity import Quantity, find_quantities
 from ingest.terms import canonical_indicator, indicator_alias_in
 from ingest.vocabulary import (
     COMPLETION_RE,
-    EXCEEDED_WORDS,
     FORECAST_WORDS,
     MULTI_YEAR_RE,
-    NOT_MET_WORDS,
     SENTENCE_RE,
     STRONG_PLAN_RE,
     is_plan_heading,
+    stated_status,
 )
 
 # words between a subject and its figure, or before a subject, that are not part of it
@@ -121,14 +120,6 @@ def _stance(sentence: str, section: str, q: Quantity, inherited: str) -> str:
     if is_plan_heading(section):
         return "plan"
     return "actual"
-
-
-def _status(sentence: str) -> str:
-    if any(w in sentence for w in NOT_MET_WORDS):
-        return "not_met"
-    if any(w in sentence for w in EXCEEDED_WORDS):
-        return "exceeded"
-    return "unknown"
 
 
 def _default_year(chunk: Chunk, stance: str) -> int | None:
@@ -228,7 +219,7 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
                     year=_sentence_year(sentence, time_ref(sentence, base_date, q.start).years)
                     or _default_year(chunk, stance),
                     part=time_ref(sentence, base_date, q.start).part or when.part, span=span.group(0) if span else "",
-                    stance=stance, status=_status(sentence),
+                    stance=stance, status=stated_status(sentence),
                     quote=sentence, quote_start=offset + lead,
                 ))
             previous_subject = subject or previous_subject

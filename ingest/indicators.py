@@ -23,7 +23,7 @@ from ingest.facts import chunk_facts_year, facts_of_chunks
 from ingest.models import Chunk, Fact, Indicator, Status
 from ingest.quantity import find_quantities
 from ingest.terms import canonical_indicator
-from ingest.vocabulary import EXCEEDED_WORDS, NOT_MET_WORDS, SENTENCE_RE
+from ingest.vocabulary import SENTENCE_RE, stated_status
 
 QUOTE_SPAN = 320
 _MEASURES = ("amount", "count", "growth", "share", "points", "completion", "ratio")
@@ -38,14 +38,6 @@ _TALLY = re.compile(r"(?P<open>未|没有|尚未)?完成(?:事项|任务)?(?P<n>
 _TALLY_TOTAL = re.compile(r"(?P<n>\d+)(?:件|项)(?:事项|任务|目标任务)")
 _ATTACHMENT = re.compile(r"[（(]?(?:详见|见)附件[^）)\n]{0,10}[）)]?")
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-
-
-def _status_words(text: str) -> Status:
-    if any(w in text for w in NOT_MET_WORDS):
-        return "not_met"
-    if any(w in text for w in EXCEEDED_WORDS):
-        return "exceeded"
-    return "unknown"
 
 
 def _signed(fact: Fact) -> float | None:
@@ -102,7 +94,7 @@ def _records_of_chunk(chunk: Chunk, facts: list[Fact]) -> list[Indicator]:
         amount = _first(members, "amount", "count", "share")
         growth = _first(members, "growth")
         completion = _first(members, "completion")
-        stated = _status_words(" ".join({f.quote for f in members if f.stance != "plan"}))
+        stated = stated_status(" ".join({f.quote for f in members if f.stance != "plan"}))
         known = bool(members[0].canonical)
         judged = completion is not None or stated != "unknown" or (target is not None and (amount or growth))
         if not (known or judged):
@@ -149,7 +141,7 @@ def _statement_records(chunk: Chunk) -> list[Indicator]:
     year = chunk_facts_year(chunk)
     for match in SENTENCE_RE.finditer(chunk.text):
         sentence = match.group(0).strip()
-        status = _status_words(sentence)
+        status = stated_status(sentence)
         base = {"region": chunk.region, "year": year, "doc": chunk.doc, "chunk_id": chunk.id, "quote": sentence}
         for group in _GROUP.finditer(sentence) if status != "unknown" else ():
             named_text = re.sub(r"^.*?(?:影响|以来|方面)", "", re.split(r"[，,。；;]", group.group("named"))[-1])

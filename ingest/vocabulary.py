@@ -235,3 +235,13 @@ BASELINE_BEFORE_RE = re.compile(r"(?:从|由)(?:(?:19|20)\d{2}\s*年(?:末|底)?
 def is_plan_heading(section: str) -> bool:
     """A section heading that sets out plans (`三、2026年工作安排`) and does not review results."""
     return any(w in section for w in PLAN_SECTION_WORDS) and not any(w in section for w in REVIEW_SECTION_WORDS)
+
+
+def stated_status(text: str) -> str:
+    """The status a text states in words: "not_met", "exceeded" or "unknown" (NOT_MET words first:
+    `未完成` contains `完成`)."""
+    if any(w in text for w in NOT_MET_WORDS):
+        return "not_met"
+    if any(w in text for w in EXCEEDED_WORDS):
+        return "exceeded"
+    return "unknown"
