@@ -168,7 +168,12 @@ class AnswerChain:
             wanted = set(plan.regions)
             return [f for f in facts if f.region in wanted]
         chunk_ids = {p.chunk_id for p in passages}
-        return [f for f in facts if f.chunk_id in chunk_ids]
+        found = [f for f in facts if f.chunk_id in chunk_ids]
+        if plan.described_level:
+            # "那个区…" names no region but says which kind: never another kind's figures
+            level = {r.key: r.level for r in self.known_regions()}
+            found = [f for f in found if level.get(f.region) == plan.described_level]
+        return found
 
     def _answer_offline(self, plan: QueryPlan, passages: list[Passage]) -> Draft:
         """One answerer per route: figures from facts, status from records, lists from passages."""

@@ -133,3 +133,14 @@ def test_dense_search_with_nothing_passing_the_filters_finds_nothing(qa_service)
     nothing = np.zeros(len(store.lexical()[0].ids), dtype=bool)
     vector = store.embedder.query("地区生产总值")
     assert qa_service.retriever._dense(vector, chroma_where("不存在县", None, None), nothing, 10) == []
+
+
+@pytest.mark.parametrize(("text", "level"), [
+    ("2024年团拜会上通报的那个区，农村居民收入增长多少？", "区"),  # described, not named: only 区 reports answer
+    ("那市场主体呢？", ""),  # not a region at all
+    ("云阳县2022年地区生产总值是多少", ""),  # named: no description needed
+])
+def test_a_region_described_by_its_level(text: str, level: str) -> None:
+    from bot.analyse.question import analyse
+
+    assert analyse(text, KNOWN).described_level == level

@@ -47,6 +47,7 @@ class QueryPlan(BaseModel):
     unknown_regions: list[str] = Field(default_factory=list)  # places named that no indexed report is about
     region_names: dict[str, str] = Field(default_factory=dict)  # region key -> name as shown
     years_carried: bool = False  # the years come from the conversation, not from this question
+    described_level: str = ""  # "那个区…": a region described by its level only
 
     def region_name(self, key: str) -> str:
         return self.region_names.get(key) or key.split("#", 1)[0]
@@ -140,6 +141,10 @@ def detect_route(question: str, regions: list[str], names: dict[str, str] | None
     return "lookup"
 
 
+_DESCRIBED_REGION = re.compile(r"(?:那个|这个|该)(县|区|镇|乡|街道|市|省)(?!场|长|委|政府)")
+_LEVEL_WORDS = {"县": "县", "区": "区", "镇": "镇", "乡": "乡", "街道": "街道", "市": "市", "省": "省"}
+
+
 def filter_region(region: str, known: list[Region]) -> str:
     """The index key for a region filter given by name ("冠县", "浙江") or by key."""
     for candidate in known:
@@ -165,7 +170,9 @@ def analyse(
     when = time_ref(question, today)
     years = [year] if year else when.years
     route = detect_route(question, regions, names)
+    described = _DESCRIBED_REGION.search(question) if not regions else None
     return QueryPlan(
+        described_level=_LEVEL_WORDS.get(described.group(1), "") if described else "",
         part=when.part,
         wants_span=bool(when.span),
         unknown_regions=unknown,
