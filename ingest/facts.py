@@ -90,6 +90,8 @@ def _subject_before(sentence: str, start: int, floor: int) -> str:
     if len(phrase) > _MAX_SUBJECT:
         phrase = phrase[-_MAX_SUBJECT:]
     phrase = _trim(phrase)
+    if phrase.endswith("等"):
+        return ""  # "地区生产总值等5项经济指标": the figure counts the list, it is no figure of its head
     if _COMPARISON_HEAD.match(phrase) or phrase.startswith("占"):
         # "比去年同期加快2.2个百分点", "占总任务数的2.9%": said of the subject before, not a subject
         return ""
