@@ -214,13 +214,13 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
             for q, own_subject in zip(group, subjects, strict=True):
                 stance = _stance(sentence, chunk.section, q, stance_carried)
                 span = MULTI_YEAR_RE.search(context + sentence[: q.start]) or (None if own_year else section_span)
+                before = time_ref(sentence, base_date, q.start)  # the time written before this figure
                 facts.append(Fact(
                     doc=chunk.doc, chunk_id=chunk.id, region=chunk.region,
                     subject=own_subject, canonical=canonical_indicator(own_subject) or "" if own_subject else "",
                     quantity=q, measure="completion" if completion else q.kind,
-                    year=_sentence_year(sentence, time_ref(sentence, base_date, q.start).years)
-                    or _default_year(chunk, stance),
-                    part=time_ref(sentence, base_date, q.start).part or when.part, span=span.group(0) if span else "",
+                    year=_sentence_year(sentence, before.years) or _default_year(chunk, stance),
+                    part=before.part or when.part, span=span.group(0) if span else "",
                     stance=stance, status=stated_status(sentence),
                     quote=sentence, quote_start=offset + lead,
                 ))
