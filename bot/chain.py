@@ -111,7 +111,7 @@ class AnswerChain:
         history: list[Turn] = state.get("history") or []
         if self.llm is not None and history:
             return self.llm.condense(state["question"], history)
-        return condense_rules(state["question"], history, self.known_regions())
+        return condense_rules(state["question"], history, self.known_regions(), self.today)
 
     def _route(self, state: State) -> QueryPlan:
         plan = analyse(state["condensed"], self.known_regions(), state.get("region"), state.get("year"),

@@ -120,9 +120,3 @@ def time_ref(text: str, base: date | None = None, before: int | None = None) -> 
     part = next((name for pattern, name in _PARTS if pattern.search(text, 0, limit)), "")
     span_match = MULTI_YEAR_RE.search(text, 0, limit)
     return TimeRef(years=years, part=part, span=span_match.group(0) if span_match else "", relative=relative)
-
-
-def years_after(text: str, start: int) -> int | None:
-    """The year written right after position `start` ("云阳县2022年和冠县2021年")."""
-    match = re.match(r"\s*((?:19|20)\d{2})\s*年", text[start:])
-    return int(match.group(1)) if match else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from bot.analyse.question import find_regions, find_years, region_aliases
 from bot.models import Turn
@@ -73,7 +74,7 @@ def _is_elliptic(question: str) -> bool:
     return core.endswith("呢") and len(core) <= 16
 
 
-def condense(question: str, history: list[Turn], known_regions: list[Region]) -> str:
+def condense(question: str, history: list[Turn], known_regions: list[Region], today: date | None = None) -> str:
     """A standalone question; unchanged when there is no history to lean on."""
     if not history:
         return question
@@ -81,9 +82,9 @@ def condense(question: str, history: list[Turn], known_regions: list[Region]) ->
     last_question = _last(history, "user")
     last_answer = _last(history, "assistant")
     q_regions = find_regions(question, known_regions)
-    q_years = find_years(question)
+    q_years = find_years(question, today)
     prev_regions = find_regions(last_question, known_regions) or find_regions(last_answer, known_regions)
-    prev_years = find_years(last_question)
+    prev_years = find_years(last_question, today)
 
     ordinal = _ORDINAL_REF.search(question)
     if ordinal and last_answer:

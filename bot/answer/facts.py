@@ -30,7 +30,7 @@ _SHARE_Q = re.compile(r"占比|比重|比例|覆盖率|[^增]率")
 _RANK_Q = re.compile(r"排名|第几|位次|排第")
 _COMPLETION_Q = re.compile(r"完成率|完成了?(?:年度|全年|年)?(?:目标|计划|任务|预算)的?多少|完成进度")
 _FORECAST_Q = re.compile(r"预计")
-_STRICT_AMOUNT_Q = re.compile(r"多少(?:亿元|万元|元|万人|人|个|家|项|吨|万吨|亩|公里|户|天|头|亿斤|万吨)|总额|总量|规模(?!以上)")
+_STRICT_AMOUNT_Q = re.compile(r"多少(?:亿元|万元|元|万人|人|个|家|项|吨|万吨|亩|公里|户|天|头|亿斤)|总额|总量|规模(?!以上)")
 _AMOUNT_Q = re.compile(r"是多少|有多少|多少")
 
 
