@@ -166,6 +166,11 @@ class AnswerChain:
         facts = self.facts()
         if plan.regions:
             wanted = set(plan.regions)
+            if len(wanted) > 1 and len({plan.region_name(k) for k in wanted}) == 1:
+                # several anonymous reports of one name (某镇): the one whose passages the question's
+                # description retrieved first
+                first = next((p.region for p in passages if p.region in wanted), None)
+                wanted = {first} if first else wanted
             return [f for f in facts if f.region in wanted]
         chunk_ids = {p.chunk_id for p in passages}
         found = [f for f in facts if f.chunk_id in chunk_ids]

@@ -31,7 +31,7 @@ from ingest.vocabulary import (
 # words between a subject and its figure, or before a subject, that are not part of it
 _LEADING = re.compile(
     r"^(?:[，,、；;：:\s]|其中|全年|全省|全市|全县|全区|全镇|当年|今年|去年|同期|累计|共计|合计|总计|预计|力争|确保|争取|"
-    r"实现|完成|达到|比上年|较上年|同比|分别|以及|和|与|及|并|在|对|把|将|使|让|按|共|年内|年末|年底|"
+    r"(?:实现|完成|达到|取得)了?|比上年|较上年|同比|分别|以及|和|与|及|并|在|对|把|将|使|让|按|共|年内|年末|年底|"
     r"(?:19|20)\d{2}\s*年(?:末|底|度)?|[一二三四五六七八九十]+是|\d{1,2}[．.、]|[（(][一二三四五六七八九十\d]+[）)])+"
 )
 _TRAILING = re.compile(
@@ -45,6 +45,9 @@ _COMPARISON_HEAD = re.compile(r"(?:比|较|高于|低于|快于|慢于|好于|�
 _YEAR_IN_TEXT = re.compile(r"(?:19|20)\d{2}\s*年")
 _ONE_YEAR_WORDS = re.compile(r"过去一年|去年|今年|一年来|这一年")
 _MAX_SUBJECT = 24
+# a figure followed by 的 sizes the noun after it ("经济总量超500亿元的县域增至12个", "10亿元以上的项目"): it is
+# not a figure of the subject before it, unless that noun is the target or base it states
+_SIZES_NOUN_AFTER = re.compile(r"\s*(?:以上|以下|以内|左右)?的(?!目标|预期|任务|年度|水平|增速|增长|成绩|好成绩|基础|历史|高位)")
 
 
 def _sentences(text: str) -> Iterable[tuple[int, str]]:
@@ -180,7 +183,8 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
     for offset, raw_sentence in _sentences(text):
         lead = len(raw_sentence) - len(raw_sentence.lstrip())
         sentence = raw_sentence.strip()
-        quantities = [q for q in find_quantities(sentence) if q.kind != "other" and q.unit != "年"]
+        quantities = [q for q in find_quantities(sentence) if q.kind != "other" and q.unit != "年"
+                      and not _SIZES_NOUN_AFTER.match(sentence, q.end)]
         if not quantities:
             stance_carried = "" if sentence.rstrip()[-1:] not in "；;：:" else stance_carried
             continue

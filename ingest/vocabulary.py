@@ -245,3 +245,14 @@ def stated_status(text: str) -> str:
     if any(w in text for w in EXCEEDED_WORDS):
         return "exceeded"
     return "unknown"
+
+
+# ---------------------------------------------------------------- problems a report admits
+# every work report has a paragraph admitting its shortcomings ("我们也清醒认识到…困难和挑战",
+# "成绩固然可喜，问题也不容忽视。一是…"); a question about problems asks for that paragraph
+PROBLEM_QUESTION_RE = re.compile(r"问题|困难|挑战|短板|不足|差距|风险|薄弱")
+PROBLEM_CUE_RE = re.compile(
+    r"清醒(?:地)?(?:看到|认识到)|(?:问题|困难)(?:也|仍)?不容忽视|"
+    r"(?:困难|问题|挑战|矛盾|短板)(?:和|与|、)(?:困难|问题|挑战|不足|矛盾|短板|弱项)|"
+    r"存在(?:的)?(?:一些|不少)?(?:突出)?(?:问题|不足)"
+)

@@ -45,6 +45,21 @@ def seed_index_copy(seed_index: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One index of the samples and the whole of ../shared/corpus (31 provincial reports, 42 pages), built
+    once per session with real embeddings (GOVQA_EMBED_CACHE makes rebuilds fast). Treat as read-only."""
+    from eval.corpus_index import build_index, corpus_files
+
+    corpus = SHARED / "corpus"
+    if not corpus.is_dir():
+        pytest.skip("../shared/corpus is not beside the repository")
+    index_dir = tmp_path_factory.mktemp("corpus-index")
+    failed = build_index(corpus_files(corpus), corpus, make_settings(index_dir))
+    assert not failed, failed
+    return index_dir
+
+
+@pytest.fixture(scope="session")
 def qa_service(seed_index: Path):
     """The answering service over the seed index (extractive mode, no LLM)."""
     from bot.service import QAService

@@ -59,6 +59,18 @@ def _replace_indicator(text: str, old: str, new: str) -> str:
     return text
 
 
+def _replace_modified(base: str, subject: str) -> str:
+    """“乡镇民生实事呢？” after “…县级民生实事完成了多少项”: the phrase that shares the subject's head
+    noun gets the new modifier."""
+    for length in range(len(subject) - 1, 1, -1):
+        head = subject[-length:]
+        at = base.find(head)
+        modifier = len(subject) - length
+        if at >= modifier and re.fullmatch(r"[\u4e00-\u9fff]+", base[at - modifier : at] or "x"):
+            return base[: at - modifier] + subject + base[at + length :]
+    return base
+
+
 def _bare_subject(core: str, regions: list[str], names: dict[str, str]) -> str:
     """What an elliptic follow-up names besides regions and years (“棉花”, “增速”), or ""."""
     for region in regions:
@@ -113,6 +125,8 @@ def condense(question: str, history: list[Turn], known_regions: list[Region], to
         elif subject and not new_indicators and old_indicators:
             # “棉花呢？”: another subject, the same question
             base = _replace_indicator(base, old_indicators[0], subject)
+        elif subject and not new_indicators:
+            base = _replace_modified(base, subject)
         return base
 
     prefix = ""

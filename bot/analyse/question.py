@@ -97,6 +97,21 @@ def resolve_regions(text: str, known: list[Region]) -> tuple[list[str], list[str
     return keys, list(match.unknown)
 
 
+_LEVEL_RANK = {"省": 0, "市": 1, "县": 2, "区": 2, "镇": 3, "乡": 3, "街道": 3}
+
+
+def drop_locators(regions: list[str], known: list[Region]) -> list[str]:
+    """"山东x镇", "安徽那个XX镇": a place above an anonymous region's level only says where it lies; the
+    question is about the anonymous one, not a comparison with the province."""
+    by_key = {r.key: r for r in known}
+    anonymous = [by_key[k] for k in regions if k in by_key and by_key[k].anonymous]
+    if not anonymous:
+        return regions
+    deepest = max(_LEVEL_RANK.get(r.level, 3) for r in anonymous)
+    return [k for k in regions
+            if k not in by_key or by_key[k].anonymous or _LEVEL_RANK.get(by_key[k].level, 3) >= deepest]
+
+
 def find_years(text: str, today: date | None = None) -> list[int]:
     """Years a question names, written (2025年) or relative to today (去年, 今年上半年)."""
     return time_ref(text, today).years
@@ -167,6 +182,7 @@ def analyse(
         regions, unknown = [filter_region(region, known_regions)], []
     else:
         regions, unknown = resolve_regions(question, known_regions)
+        regions = drop_locators(regions, known_regions)
     when = time_ref(question, today)
     years = [year] if year else when.years
     route = detect_route(question, regions, names)

@@ -31,7 +31,7 @@ from bot.verify.numbers import has_figure, normalise
 from bot.verify.safety import is_instruction
 from ingest.regions import display_name
 from ingest.terms import canonical_indicator
-from ingest.vocabulary import MULTI_YEAR_RE
+from ingest.vocabulary import MULTI_YEAR_RE, PROBLEM_CUE_RE, PROBLEM_QUESTION_RE, SENTENCE_RE
 
 # share of the question's weighted terms the best evidence must contain (calibrated on the dev set)
 MIN_COVERAGE = 0.5
@@ -221,7 +221,30 @@ def answer_lookup(plan: QueryPlan, passages: list[Passage]) -> Draft:
     return Draft(text=f"{_lead(passage)}：{span}{mark}{note}", quotes=citer.quotes)
 
 
+def answer_problems(plan: QueryPlan, passages: list[Passage], max_items: int = 5) -> Draft | None:
+    """“存在哪些问题/面临哪些困难”: the paragraph in which the report admits them, sentence by sentence from
+    its cue on."""
+    for index, passage in enumerate(passages):
+        for line in passage.text.splitlines():
+            cue = PROBLEM_CUE_RE.search(line)
+            if cue is None or is_instruction(line):
+                continue
+            start = max(line.rfind(end, 0, cue.start()) for end in "。！？；") + 1
+            sentences = [m.group(0).strip() for m in SENTENCE_RE.finditer(line[start:])]
+            items = [s for s in sentences if len(s) >= 6][: max_items + 1]
+            if len(items) < 2:
+                continue
+            citer = Citer()
+            lines = [f"- {item}{citer.cite(index, item)}" for item in items]
+            return Draft(text=f"{_lead(passage)}，报告指出的问题和困难：\n" + "\n".join(lines), quotes=citer.quotes)
+    return None
+
+
 def answer_list(plan: QueryPlan, passages: list[Passage], max_items: int = 5) -> Draft:
+    if PROBLEM_QUESTION_RE.search(plan.question):
+        draft = answer_problems(plan, passages, max_items)
+        if draft is not None:
+            return draft
     units = score_units(units_of(passages), plan, query_terms(plan), passages)
     if not units or not _covers(units[0], plan, LIST_MIN_COVERAGE):
         return abstain(plan)

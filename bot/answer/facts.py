@@ -16,6 +16,7 @@ from bot.analyse.question import QueryPlan
 from bot.answer.draft import Citer, Draft
 from bot.answer.evidence import QueryTerms, match_score, query_terms
 from ingest.models import Fact
+from ingest.quantity import Quantity
 from ingest.regions import Region
 from ingest.terms import UMBRELLA_INDICATORS, related_indicators, surface_forms
 from ingest.vocabulary import BASELINE_BEFORE_RE, BOUND_QUALIFIERS, CLAUSE_SEPARATORS
@@ -25,7 +26,7 @@ PassageFetcher = Callable[[str], int | None]
 
 SUBJECT_MIN = 0.6  # share of the question's content words a fact's subject must carry
 LEAD_CLAUSE_CHARS = 48
-_RATE_Q = re.compile(r"增速|增长率|增幅|增长了?多少|涨幅|降幅|下降了?多少|增长几|增长还是下降|增还是降|升还是降")
+_RATE_Q = re.compile(r"增速|增长率|增幅|增长了?多少|增长的?(?:预期)?目标|涨幅|降幅|下降了?多少|增长几|增长还是下降|增还是降|升还是降")
 _SHARE_Q = re.compile(r"占比|比重|比例|覆盖率|[^增]率")
 _RANK_Q = re.compile(r"排名|第几|位次|排第")
 _COMPLETION_Q = re.compile(r"完成率|完成了?(?:年度|全年|年)?(?:目标|计划|任务|预算)的?多少|完成进度")
@@ -38,6 +39,7 @@ _RANGE_TAIL = re.compile(r"\s*[—–\-~～至到]\s*\d+(?:\.\d+)?\s*%")
 _QUALIFIER_TAIL = re.compile(r"左右|以上|以内|以下")
 _CHANGE_TAIL = re.compile(
     r"[，,、]?\s*(?:同比|比上年|较上年)?(?:分别)?(?:增长|下降|增加|减少|提高|回落|降低)\s*-?\d+(?:\.\d+)?\s*%"
+    r"(?!\s*[、和及]\s*-?\d)"  # "同比分别增长4.1%、-12.6%" is the change of several subjects, not of this one
 )
 
 
@@ -51,7 +53,8 @@ class Scored:
 def measure_asks(plan: QueryPlan) -> list[tuple[str, ...]]:
     """The measures asked, one tuple per ask: "是多少？增长多少？" asks for an amount and a change."""
     measures = wanted_measures(plan)
-    rest = _RATE_Q.sub("", plan.question)
+    # "增速是多少" is one ask: the 多少 belongs to the rate
+    rest = _RATE_Q.sub("", re.sub(rf"(?:{_RATE_Q.pattern})\s*(?:是|为|有)?\s*(?:多少|几)", "", plan.question))
     if measures[0] == "growth" and (_STRICT_AMOUNT_Q.search(rest) or _AMOUNT_Q.search(rest)):
         return [("amount", "count"), measures]
     return [measures]
@@ -212,10 +215,33 @@ def answer_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> D
             index = fetch(fact.chunk_id)
             if index is None:
                 continue
-            lines.append(state_fact(fact, citer.cite(index, fact.quote), plan.region_name(fact.region)))
+            change = _paired_change(fact, facts) if len(measures) > 2 and fact.measure == "amount" else None
+            line = state_fact(fact, citer.cite(index, fact.quote), plan.region_name(fact.region))
+            if change is not None and change.quantity.text not in line:
+                mark = line[line.rindex("["):] if line.endswith("]") else ""
+                line = f"{line.removesuffix(mark)}（{_change_words(change.quantity)}）{mark}"
+            lines.append(line)
     if not lines:
         return None
     return Draft(text="\n".join(lines), quotes=citer.quotes)
+
+
+def _paired_change(amount: Fact, facts: list[Fact]) -> Fact | None:
+    """The change the same passage states for an amount ("…2亿元，同比分别-6.2%、-19.3%"): an answer to
+    "是多少" gives both, as reports do."""
+    for fact in facts:
+        if (fact.chunk_id == amount.chunk_id and fact.measure == "growth" and fact.year == amount.year
+                and fact.stance == amount.stance and fact.part == amount.part and fact.span == amount.span
+                and fact.subject and (fact.subject == amount.subject or (
+                    fact.canonical and fact.canonical == amount.canonical))):
+            return fact
+    return None
+
+
+def _change_words(q: Quantity) -> str:
+    if q.text.lstrip().startswith(("-", "－")):
+        return f"增速{q.text}"
+    return f"{'下降' if q.negative else '增长'}{q.text}"
 
 
 def answer_related(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> Draft | None:
