@@ -174,15 +174,37 @@ def _group(sentence: str, quantities: list[Quantity]) -> list[list[Quantity]]:
 
 
 def facts_of_chunk(chunk: Chunk) -> list[Fact]:
+    return facts_in_context(chunk, None)[0]
+
+
+def _paragraph_year(lead: str, base_date: date | None, carried: int | None) -> int | None:
+    """The one year a paragraph opens with ("刚刚过去的2025年，…", "2025年，…", "过去一年"): it holds for the
+    lines after it until a paragraph opens with several years ("五年来", "“十四五”时期")."""
+    if MULTI_YEAR_RE.search(lead) or "五年" in lead:
+        return None
+    if _YEAR_IN_TEXT.search(lead) or _ONE_YEAR_WORDS.search(lead):
+        years = time_ref(lead, base_date).years
+        return years[0] if len(years) == 1 else carried
+    return carried
+
+
+def facts_in_context(chunk: Chunk, year_carried: int | None) -> tuple[list[Fact], int | None]:
+    """The facts of a chunk, given the paragraph year the chunk before it (same section) left open; and
+    the paragraph year this chunk leaves open."""
     facts: list[Fact] = []
     text = chunk.text
     base_date = date(chunk.year, 6, 30) if chunk.year else None
+    line_start = -1
     stance_carried = ""
     # a section about several years and no single one ("二、“十五五”时期主要目标任务")
     section_span = MULTI_YEAR_RE.search(chunk.section) if not re.search(r"(?:19|20)\d{2}\s*年", chunk.section) else None
     for offset, raw_sentence in _sentences(text):
         lead = len(raw_sentence) - len(raw_sentence.lstrip())
         sentence = raw_sentence.strip()
+        this_line = text.rfind("\n", 0, offset + lead) + 1
+        if this_line != line_start:
+            line_start = this_line
+            year_carried = _paragraph_year(text[this_line : this_line + 16], base_date, year_carried)
         quantities = [q for q in find_quantities(sentence) if q.kind != "other" and q.unit != "年"
                       and not _SIZES_NOUN_AFTER.match(sentence, q.end)]
         if not quantities:
@@ -194,7 +216,8 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
         named: list[str] = []  # subjects named so far in the sentence, in order
         floor = 0
         stance = ""
-        own_year = bool(_YEAR_IN_TEXT.search(context) or _ONE_YEAR_WORDS.search(context)) or bool(when.years)
+        own_year = (bool(_YEAR_IN_TEXT.search(context) or _ONE_YEAR_WORDS.search(context)) or bool(when.years)
+                    or year_carried is not None)
         for group in _group(sentence, quantities):
             first = group[0]
             before_first = sentence[max(0, first.start - 14) : first.start]
@@ -223,7 +246,7 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
                     doc=chunk.doc, chunk_id=chunk.id, region=chunk.region,
                     subject=own_subject, canonical=canonical_indicator(own_subject) or "" if own_subject else "",
                     quantity=q, measure="completion" if completion else q.kind,
-                    year=_sentence_year(sentence, before.years) or _default_year(chunk, stance),
+                    year=_sentence_year(sentence, before.years) or year_carried or _default_year(chunk, stance),
                     part=before.part or when.part, span=span.group(0) if span else "",
                     stance=stance, status=stated_status(sentence),
                     quote=sentence, quote_start=offset + lead,
@@ -233,15 +256,20 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
             floor = group[-1].end
         # a “；” list continues the stance of its lead (“主要预期目标是：…；…；…。”)
         stance_carried = stance if sentence.rstrip()[-1:] in "；;" and not MULTI_YEAR_RE.search(sentence) else ""
-    return facts
+    return facts, year_carried
 
 
 def facts_of_chunks(chunks: Iterable[Chunk]) -> list[Fact]:
     """The facts of a document's chunks; a sentence repeated in the next chunk's overlap counts once."""
     seen: set[tuple[str, str, int]] = set()
     out: list[Fact] = []
+    year_carried: int | None = None
+    previous: tuple[str, str] = ("", "")
     for chunk in chunks:
-        found = facts_of_chunk(chunk)
+        if (chunk.doc, chunk.section) != previous:
+            year_carried = None
+        previous = (chunk.doc, chunk.section)
+        found, year_carried = facts_in_context(chunk, year_carried)
         if chunk.kind == "目标完成情况通报":
             found = _tasks_before_results(chunk.text, found)
         for fact in found:

@@ -125,3 +125,14 @@ def test_a_provincial_report_yields_its_headline_facts() -> None:
         chunk = next(c for c in chunks if c.id == fact.chunk_id)
         assert fact.quote in chunk.text
         assert fact.quantity.masked or fact.quote[fact.quantity.start:fact.quantity.end] == fact.quantity.text
+
+
+def test_a_paragraph_that_opens_with_one_year_holds_for_the_lines_after_it() -> None:
+    text = ("五年来，全县生产总值年均增长6.1%。\n"
+            "刚刚过去的2024年，我们迎难而上。\n"
+            "聚焦民生，办好实事。城镇新增就业1.2万人。\n"
+            "五年来，累计新增就业5.8万人。")
+    found = facts(text, section="一、“十四五”时期工作回顾", year=2025, span=(2021, 2025))
+    yearly = one(found, "城镇新增就业")
+    assert yearly.year == 2024 and not yearly.span
+    assert all(f.span for f in found if f.quantity.value in (6.1, 5.8)), [(f.quantity.text, f.span) for f in found]
