@@ -1,4 +1,4 @@
-"""`govqa` command line: ingest, ask, docs, remove, indicators, eval, chat, bench."""
+"""`govqa` command line: ingest, ask, docs, remove, indicators, table, eval, chat, bench."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import csv
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 
@@ -144,6 +145,61 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     return 0
 
 
+_LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
+
+
+def _names(text: str | None) -> list[str]:
+    return [name for name in _LIST_SEPARATORS.split(text or "") if name]
+
+
+def _years(text: str | None) -> list[int]:
+    """"2024,2025" or "2023-2025"."""
+    years: list[int] = []
+    for part in _names(text):
+        match = re.fullmatch(r"((?:19|20)\d{2})(?:年)?(?:[-—~～至到]((?:19|20)\d{2})年?)?", part)
+        if not match:
+            raise ValueError(part)
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        years.extend(y for y in range(first, last + 1) if y not in years)
+    return years
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    from bot.table.build import LEVELS, build_table
+    from bot.table.export import to_csv, to_json, to_text, write_xlsx
+    from bot.table.models import TableError, TableRequest
+    from ingest.store import open_store
+
+    try:
+        if args.level and args.level not in LEVELS:
+            raise TableError(f"级别应为{'、'.join(LEVELS)}之一：{args.level}。")
+        try:
+            years = _years(args.years)
+        except ValueError as exc:
+            raise TableError(f"无法识别的年份：{exc}（例：2025 或 2023-2025）。") from None
+        request = TableRequest(regions=_names(args.regions), level=args.level, within=args.within,
+                               indicators=_names(args.indicators), years=years)
+        store = open_store(_settings(args), with_embedder=False)
+        table = build_table(request, store.facts(), store.region_index(), store.doc_titles())
+    except TableError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(to_json(table.cells))
+    elif args.csv:
+        sys.stdout.write("\ufeff" + to_csv(table.cells))  # the BOM lets Excel read the redirected file as UTF-8
+    elif args.xlsx:
+        try:
+            path = write_xlsx(table.cells, args.xlsx)
+        except OSError as exc:
+            print(f"错误：无法写入 {args.xlsx}：{exc.strerror or exc}", file=sys.stderr)
+            return 2
+        print(f"已写入 {path}（{len(table.cells)} 格，{sum(c.found for c in table.cells)} 格有数字）")
+    else:
+        print(to_text(table.cells, table.notes))
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from eval.run import run_eval_cli
 
@@ -199,6 +255,18 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--csv", action="store_true")
     p.set_defaults(func=cmd_indicators)
+
+    p = with_index(sub.add_parser("table", help="a table of figures across regions, a citation per cell"))
+    p.add_argument("--regions", help="region names, comma-separated (浙江,江苏,广东)")
+    p.add_argument("--level", help="every indexed region of this level: 省|市|县|区|镇|街道")
+    p.add_argument("--within", help="every indexed region under this place (福建省)")
+    p.add_argument("--indicators", help="indicator names, comma-separated (地区生产总值,城镇新增就业)")
+    p.add_argument("--years", help="years, comma-separated or a range (2025 / 2023-2025); default the latest")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--csv", action="store_true", help="CSV on stdout (UTF-8 with BOM)")
+    fmt.add_argument("--xlsx", metavar="FILE", help="write an Excel workbook")
+    fmt.add_argument("--json", action="store_true", help="a JSON list of cells")
+    p.set_defaults(func=cmd_table)
 
     p = with_index(sub.add_parser("eval", help="run an eval set"))
     p.add_argument("set")

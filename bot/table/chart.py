@@ -73,7 +73,8 @@ def _figure_of(cell: Cell, by: ChartBy) -> float | None:
 
 def _axis_label(cells: Sequence[Cell], by: ChartBy) -> str:
     if by == "growth":
-        return "增速（%）"
+        units = {c.growth_unit for c in cells if c.growth is not None}
+        return f"增速（{units.pop() if len(units) == 1 else '%'}）"
     units = [c.unit for c in cells if c.value is not None]
     return f"数值（{units[0]}）" if units and len(set(units)) == 1 else "数值"
 
@@ -96,7 +97,7 @@ def bar_chart(cells: Sequence[Cell], indicator: str, year: int, by: ChartBy = "g
         ax = figure.add_subplot()
         colours = [_KIND_COLOURS.get(c.kind or "actual", "#2f6db5") for c in shown]
         bars = ax.bar([c.region for c in shown], heights, color=colours)
-        ax.bar_label(bars, labels=[f"{h:g}" for h in heights], fontsize=7, padding=2)
+        ax.bar_label(bars, labels=[f"{h:.6g}" for h in heights], fontsize=7, padding=2)
         ax.set_title(f"{year}年{indicator}{'增速' if by == 'growth' else ''}（按报告数字排序）")
         ax.set_ylabel(_axis_label(shown, by) if by == "growth" or not shown else f"数值（{shown[0].unit}）")
         ax.tick_params(axis="x", labelrotation=60, labelsize=8)
@@ -123,7 +124,7 @@ def line_chart(cells: Sequence[Cell], region: str, indicator: str, by: ChartBy =
         ax.plot(years, [float("nan") if v is None else v for v in values], marker="o", color="#2f6db5")
         for cell, value in zip(own, values, strict=True):
             if value is not None:
-                ax.annotate(f"{value:g}{'（' + KIND_LABELS[cell.kind] + '）' if cell.kind and cell.kind != 'actual' else ''}",
+                ax.annotate(f"{value:.6g}{'（' + KIND_LABELS[cell.kind] + '）' if cell.kind and cell.kind != 'actual' else ''}",
                             (cell.year, value), textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
         ax.set_xticks(years)
         ax.set_title(f"{region}{indicator}{'增速' if by == 'growth' else ''}")

@@ -27,12 +27,13 @@ def to_json(cells: Sequence[Cell]) -> str:
     return json.dumps(cell_dicts(cells), ensure_ascii=False)
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+def number_text(value: float | None) -> str:
+    """A figure as written, without a float's noise: 33757.93 → "33757.93", 5.0 → "5"."""
+    return "" if value is None else f"{value:.12g}"
 
 
 def _row(cell: Cell) -> list[object]:
-    shown = {"value": _number(cell.value), "growth": _number(cell.growth),
+    shown = {"value": number_text(cell.value), "growth": number_text(cell.growth),
              "kind": KIND_LABELS.get(cell.kind or "", "")}
     return [shown.get(name, getattr(cell, name)) for name in CELL_FIELDS]
 
@@ -103,8 +104,8 @@ def to_text(cells: Sequence[Cell], notes: Sequence[str] = ()) -> str:
             mark = f"[{len(sources)}]"
         rows.append([
             cell.region, cell.indicator, str(cell.year),
-            f"{_number(cell.value)}{cell.unit}" if cell.value is not None else "—",
-            f"{_number(cell.growth)}%" if cell.growth is not None else "—",
+            f"{number_text(cell.value)}{cell.unit}" if cell.value is not None else "—",
+            f"{number_text(cell.growth)}{cell.growth_unit}" if cell.growth is not None else "—",
             KIND_LABELS.get(cell.kind or "", ""), cell.note, mark,
         ])
     widths = [max(_width(r[i]) for r in [header, *rows]) for i in range(len(header))]

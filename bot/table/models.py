@@ -12,6 +12,7 @@ CellKind = Literal["actual", "forecast", "target"]
 CELL_FIELDS: tuple[str, ...] = ("region", "indicator", "year", "value", "unit", "growth", "kind", "doc", "title",
                                 "quote", "note")
 NOT_FOUND = "未找到"
+POINTS_NOTE = "增幅单位为百分点"
 KIND_LABELS: dict[str, str] = {"actual": "实际", "forecast": "预计", "target": "目标"}
 
 
@@ -47,6 +48,11 @@ class Cell(BaseModel):
     @property
     def found(self) -> bool:
         return self.value is not None or self.growth is not None
+
+    @property
+    def growth_unit(self) -> str:
+        """"%", or "个百分点" for the change of a rate stated in points (the cell's note says so)."""
+        return "个百分点" if POINTS_NOTE in self.note else "%"
 
 
 class Table(BaseModel):

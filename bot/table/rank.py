@@ -31,7 +31,7 @@ def split_unit(unit: str) -> tuple[float, str]:
 def comparable_value(cell: Cell, by: RankBy) -> tuple[float, str] | None:
     """The cell's figure in its base unit, and that unit; None when it has no figure."""
     if by == "growth":
-        return (cell.growth, "%") if cell.growth is not None else None
+        return (cell.growth, cell.growth_unit) if cell.growth is not None else None
     if cell.value is None:
         return None
     scale, base = split_unit(cell.unit)
