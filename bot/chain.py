@@ -87,8 +87,10 @@ class AnswerChain:
         facts: Callable[[], list[Fact]] | None = None,
         today: date | None = None,
         titles: Callable[[], dict[str, str]] | None = None,
+        doc_years: Callable[[], dict[str, int | None]] | None = None,
     ) -> None:
         self.titles = titles
+        self.doc_years = doc_years
         self.retriever = retriever
         self.known_regions = known_regions
         self.facts = facts
@@ -119,6 +121,12 @@ class AnswerChain:
         if plan.years and not state.get("year") and state["condensed"] != state.get("question", state["condensed"]):
             asked = analyse(state["question"], self.known_regions(), today=self.today)
             plan.years_carried = not asked.years
+        if plan.report_year is not None:
+            docs = [d for d, y in (self.doc_years() if self.doc_years else {}).items() if y == plan.report_year]
+            if docs:
+                plan.report_docs = docs
+            else:  # no report of that year: the year is read as the period asked about
+                plan.years = sorted({*plan.years, plan.report_year})
         return plan
 
     def _retrieve(self, state: State) -> list[Passage]:
@@ -164,13 +172,14 @@ class AnswerChain:
         if self.facts is None:
             return []
         facts = self.facts()
+        if plan.described_doc and passages:  # retrieval kept to the one report the question describes
+            in_reports = {p.doc for p in passages}
+            facts = [f for f in facts if f.doc in in_reports]
+        elif plan.report_docs:
+            in_reports = set(plan.report_docs)
+            facts = [f for f in facts if f.doc in in_reports]
         if plan.regions:
             wanted = set(plan.regions)
-            if len(wanted) > 1 and len({plan.region_name(k) for k in wanted}) == 1:
-                # several anonymous reports of one name (某镇): the one whose passages the question's
-                # description retrieved first
-                first = next((p.region for p in passages if p.region in wanted), None)
-                wanted = {first} if first else wanted
             return [f for f in facts if f.region in wanted]
         chunk_ids = {p.chunk_id for p in passages}
         found = [f for f in facts if f.chunk_id in chunk_ids]

@@ -29,16 +29,20 @@ class QAService:
         llm = LLMBackend(settings, chat_model) if (settings.llm_enabled or chat_model is not None) else None
         self.chain = AnswerChain(self.retriever, self.known_regions, settings.top_k, llm,
                                  records=self.indicator_records, chunk_lookup=self.store.chunks_by_ids,
-                                 facts=self.store.facts, today=settings.today, titles=self.store.doc_titles)
+                                 facts=self.store.facts, today=settings.today, titles=self.store.doc_titles,
+                                 doc_years=self.store.doc_years)
 
     def known_regions(self) -> list[Region]:
         return self.store.region_index()
 
     def indicator_records(self, plan: QueryPlan) -> list[Indicator]:
         """The indicator records of the regions a question names (all regions when it names none)."""
-        if plan.regions:
-            return [r for region in plan.regions for r in self.store.indicators(region=region)]
-        return self.store.indicators()
+        records = ([r for region in plan.regions for r in self.store.indicators(region=region)] if plan.regions
+                   else self.store.indicators())
+        if plan.report_docs:
+            in_reports = set(plan.report_docs)
+            records = [r for r in records if r.doc in in_reports]
+        return records
 
     def warm_up(self) -> None:
         """Load the embedder, the lexical index, the vector cache and Chroma before the first question."""

@@ -154,6 +154,7 @@ def harness_run(service, items: list[dict], progress: Progress | None = None) ->
         ["要点召回率", _pct(overall.key_fact_recall)],
         ["检索召回率@5", _pct(overall.recall_at.get("5"))],
         ["引用精确率", _pct(overall.citation_precision)],
+        ["引用命中率", _pct(overall.citation_hit)],
         ["引用召回率", _pct(overall.citation_recall)],
         ["数字有据率", _pct(overall.final_grounding)],
         ["正确拒答", f"{overall.correct_abstentions}/{overall.unanswerable}"],

@@ -94,6 +94,7 @@ class Summary(BaseModel):
     key_fact_recall: float | None
     recall_at: dict[str, float | None]
     citation_precision: float | None
+    citation_hit: float | None = None  # answers citing sources where at least one citation holds a gold quote or key fact
     citation_recall: float | None
     grounding: float | None
     final_grounding: float | None
@@ -284,6 +285,8 @@ def summarise(results: list[QuestionResult], ks: tuple[int, ...] = KS) -> Summar
         key_fact_recall=_mean([r.key_fact_recall for r in results if r.key_fact_recall is not None]),
         recall_at={str(k): _mean([v for r in results if (v := r.recall_at.get(str(k))) is not None]) for k in ks},
         citation_precision=_ratio(sum(r.good_citations for r in with_sources), sum(r.citations for r in with_sources)),
+        citation_hit=_ratio(sum(r.good_citations > 0 for r in with_sources if r.citations),
+                            sum(1 for r in with_sources if r.citations)),
         citation_recall=_ratio(sum(r.quotes_cited for r in with_sources), sum(r.quotes_total for r in with_sources)),
         grounding=_ratio(checked - sum(r.numbers_unsupported for r in results), checked),
         final_grounding=_ratio(sum(r.final_numbers_grounded for r in results), final),

@@ -31,6 +31,7 @@ def metric_rows(s: Summary) -> list[tuple[str, str]]:
         ("key-fact recall", pct(s.key_fact_recall)),
         *[(f"retrieval recall@{k}", pct(v)) for k, v in s.recall_at.items()],
         ("citation precision", pct(s.citation_precision)),
+        ("citation hit", pct(s.citation_hit)),
         ("citation recall", pct(s.citation_recall)),
         ("grounding (verified figures)", pct(s.grounding)),
         ("grounding (final answer figures)", pct(s.final_grounding)),
@@ -73,12 +74,12 @@ def per_type_table(run: EvalRun) -> tuple[Row, list[Row]]:
 
 def ours_detail_table(run: EvalRun) -> tuple[Row, list[Row]]:
     header = ["type", "n", "accuracy", "recall@1", "recall@3", "recall@5", "recall@10", "cit. precision",
-              "cit. recall", "grounding", "abstentions ok", "false abst.", "masked ok", "p50 ms", "p95 ms"]
+              "cit. hit", "cit. recall", "grounding", "abstentions ok", "false abst.", "masked ok", "p50 ms", "p95 ms"]
     rows: list[Row] = []
     items = [(t, run.ours.per_type[t]) for t in ordered_types(set(run.ours.per_type))] + [("all", run.ours.overall)]
     for t, s in items:
         rows.append([t, str(s.n), pct(s.accuracy), *[pct(s.recall_at.get(k)) for k in ("1", "3", "5", "10")],
-                     pct(s.citation_precision), pct(s.citation_recall), pct(s.grounding),
+                     pct(s.citation_precision), pct(s.citation_hit), pct(s.citation_recall), pct(s.grounding),
                      f"{s.correct_abstentions}/{s.unanswerable}", f"{s.false_abstentions}/{s.answerable}",
                      f"{s.masked_reported}/{s.masked}", ms(s.latency_p50_ms), ms(s.latency_p95_ms)])
     return header, rows

@@ -203,7 +203,7 @@ def run_eval_cli(args: argparse.Namespace, settings: Settings) -> int:
     run = run_eval(settings, Path(args.set), out, docs, getattr(args, "baseline", None), getattr(args, "limit", None))
     o = run.ours.overall
     line = (f"{run.n} questions: accuracy {o.accuracy:.1%}, recall@5 {o.recall_at['5'] or 0:.1%}, "
-            f"citation precision {o.citation_precision or 0:.1%}, p95 {o.latency_p95_ms} ms")
+            f"citation precision {o.citation_precision or 0:.1%}, citation hit {o.citation_hit or 0:.1%}, p95 {o.latency_p95_ms} ms")
     if "naive" in run.baselines:
         line += f" | naive accuracy {run.baselines['naive'].overall.accuracy:.1%}"
     print(line)

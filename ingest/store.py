@@ -420,6 +420,15 @@ class IndexStore:
             self._doc_titles = cached
         return cached[1]
 
+    def doc_years(self) -> dict[str, int | None]:
+        """Document -> the year of the report (its title or delivery year), per manifest generation."""
+        generation = self.generation
+        cached = getattr(self, "_doc_years", None)
+        if cached is None or cached[0] != generation:
+            cached = (generation, {d.doc: d.year for d in self.list_docs()})
+            self._doc_years = cached
+        return cached[1]
+
     def region_index(self) -> list[Region]:
         """The regions of the complete documents, with their place in the division hierarchy."""
         generation = self.generation

@@ -74,3 +74,25 @@ def test_problems_are_quoted_from_the_paragraph_that_admits_them() -> None:
     assert "产业结构偏重" in draft.text and "财政收支矛盾突出" in draft.text and "公共服务短板" in draft.text
     assert "全年经济运行总体平稳" not in draft.text
     assert all(quote in text for _, quote in draft.quotes)
+
+
+def test_a_year_that_names_the_report_is_not_the_period_asked() -> None:
+    known = [region_from_name("平安县")]
+    named = analyse("平安县2025年政府工作报告指出还面临哪些困难和挑战？", known)
+    assert named.report_year == 2025 and named.years == []
+    both = analyse("平安县2025年政府工作报告里，2025年地区生产总值增长目标是多少？", known)
+    assert both.report_year == 2025 and both.years == [2025]
+    period = analyse("平安县2024年地区生产总值是多少？", known)
+    assert period.report_year is None and period.years == [2024]
+
+
+def test_words_that_identify_a_report_are_not_the_figures_name() -> None:
+    from bot.analyse.question import asked_part, document_description
+
+    question = "提到“乡村夜经济”的那篇XX镇2023年工作总结里，全镇农民人均可支配收入是多少？"
+    assert "乡村夜经济" in document_description(question)
+    assert asked_part(question) == "全镇农民人均可支配收入是多少？"
+    clause = "与某某农机公司签约的那个XX镇，2023年财政收入是多少？"
+    assert "农机公司" in document_description(clause)
+    assert document_description("平安县2024年地区生产总值是多少？") == ""
+    assert asked_part("平安县（本县）2024年地区生产总值是多少？") == "平安县 2024年地区生产总值是多少？"

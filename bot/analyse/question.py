@@ -48,6 +48,9 @@ class QueryPlan(BaseModel):
     region_names: dict[str, str] = Field(default_factory=dict)  # region key -> name as shown
     years_carried: bool = False  # the years come from the conversation, not from this question
     described_level: str = ""  # "那个区…": a region described by its level only
+    report_year: int | None = None  # "2026年政府工作报告指出…": the year names the report, not the period
+    report_docs: list[str] = Field(default_factory=list)  # the indexed reports of that year
+    described_doc: str = ""  # words that identify one report ("提到“徐沛经济圈”的那篇…里，")
 
     def region_name(self, key: str) -> str:
         return self.region_names.get(key) or key.split("#", 1)[0]
@@ -110,6 +113,40 @@ def drop_locators(regions: list[str], known: list[Region]) -> list[str]:
     deepest = max(_LEVEL_RANK.get(r.level, 3) for r in anonymous)
     return [k for k in regions
             if k not in by_key or by_key[k].anonymous or _LEVEL_RANK.get(by_key[k].level, 3) >= deepest]
+
+
+_DESCRIBED_DOCUMENT = re.compile(r"^.*那[篇个份].*?[里中内][，,]")
+_ASIDE = re.compile(r"[（(][^）)]*[）)]")
+
+
+def asked_part(question: str) -> str:
+    """The question without what only identifies the document ("提到“绿满荆楚”行动的那篇XX镇2022政府工作报告
+    里，…", "（讲“后拆迁时代”的那篇）"): those words pick the report, they are not what the figure is called."""
+    text = _ASIDE.sub(" ", question)
+    return _DESCRIBED_DOCUMENT.sub(" ", text).strip() or text
+
+
+_DESCRIBING_CLAUSE = re.compile(r"^.{4,}?的那[个篇份]")
+
+
+def document_description(question: str) -> str:
+    """The words of a question that identify one report ("有CFL信息安全项目的那个xx镇的工作总结里，",
+    "与某公司签约的那个XX镇"), or ""."""
+    described = _DESCRIBED_DOCUMENT.match(question) or _DESCRIBING_CLAUSE.match(question)
+    asides = [a for a in _ASIDE.findall(question) if re.search(r"那[篇个份]|提到|讲|有", a)]
+    if not described and not asides:
+        return ""
+    return " ".join(([described.group(0)] if described else []) + asides)
+
+
+_REPORT_YEAR = re.compile(
+    r"((?:19|20)\d{2})\s*年?度?的?[\u4e00-\u9fff]{0,3}?(?:政府工作报告|工作报告|工作总结|报告|通报)(?!期|告期)")
+
+
+def report_year(question: str) -> int | None:
+    """The year a question names a report by ("海南省2026年政府工作报告指出…", "XX镇2022政府工作报告里")."""
+    match = _REPORT_YEAR.search(question)
+    return int(match.group(1)) if match else None
 
 
 def find_years(text: str, today: date | None = None) -> list[int]:
@@ -185,10 +222,15 @@ def analyse(
         regions = drop_locators(regions, known_regions)
     when = time_ref(question, today)
     years = [year] if year else when.years
+    named_report = None if year else report_year(question)
+    if named_report is not None and question.count(str(named_report)) == 1:
+        years = [y for y in years if y != named_report]
     route = detect_route(question, regions, names)
     described = _DESCRIBED_REGION.search(question) if not regions else None
     return QueryPlan(
         described_level=_LEVEL_WORDS.get(described.group(1), "") if described else "",
+        report_year=named_report,
+        described_doc=document_description(question),
         part=when.part,
         wants_span=bool(when.span),
         unknown_regions=unknown,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.analyse.question import QueryPlan, region_aliases
+from bot.analyse.question import QueryPlan, asked_part, region_aliases
 from bot.models import Passage
 from bot.verify.numbers import has_figure, numbers_with_units
 from bot.verify.safety import is_instruction
@@ -81,7 +81,7 @@ def word_weight(word: str) -> float:
 
 
 def query_terms(plan: QueryPlan) -> QueryTerms:
-    text = plan.question
+    text = asked_part(plan.question)
     for region in plan.regions:
         for alias in region_aliases(region):
             text = text.replace(alias, " ")

@@ -24,8 +24,11 @@ class Retrieval:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
-def chroma_where(region: str | None, year: int | None, kind: str | None) -> dict | None:
+def chroma_where(region: str | None, year: int | None, kind: str | None,
+                 docs: list[str] | None = None) -> dict | None:
     clauses: list[dict] = []
+    if docs:
+        clauses.append({"doc": {"$in": docs}})
     if region:
         clauses.append({"region": region})
     if year:
@@ -118,6 +121,22 @@ class HybridRetriever:
                 return kept[:n]
         return exact_top_ids(matrix, vector, allowed, ids, n)
 
+    def _described_doc(self, plan: QueryPlan) -> str | None:
+        """The one report a question identifies by its content ("提到“徐沛经济圈”的那篇…"): the document of
+        the chunk that matches the describing words best, among the regions asked (years aside: the
+        description names the report, whatever period its figures cover)."""
+        if not plan.described_doc:
+            return None
+        lexical, rows = self.store.lexical()
+        if not lexical.ids:
+            return None
+        scores = lexical.scores(tokenize(plan.described_doc))
+        allowed = (np.logical_or.reduce([rows.mask(r, None, None) for r in plan.regions]) if plan.regions
+                   else np.ones(len(scores), dtype=bool))
+        scores = np.where(allowed, scores, 0.0)
+        best = int(np.argmax(scores)) if scores.size else 0
+        return str(rows.doc[best]) if scores.size and scores[best] > 0 else None
+
     def _filter_mask(self, region: str | None, year: int | None, kind: str | None) -> np.ndarray:
         """Rows of the index that pass the metadata filters (from the in-memory row metadata)."""
         _, rows = self.store.lexical()
@@ -144,6 +163,7 @@ class HybridRetriever:
         tokens = tokenize(expand_query(plan.question))
         self._timed(timings, "tokenize", start)
 
+        described = self._described_doc(plan)
         regions: list[str | None] = list(plan.regions) or [None]
         per_region_k = k if len(regions) == 1 else max(4, k // len(regions) + 2)
         chosen: list[tuple[str, float]] = []
@@ -151,11 +171,14 @@ class HybridRetriever:
             year = plan.year_for(region)
             start = time.perf_counter()
             allowed = self._filter_mask(region, year, plan.kind)
+            docs = [described] if described else plan.report_docs
+            if docs:
+                allowed = allowed & np.isin(self.store.lexical()[1].doc, docs)
             self._timed(timings, "filter", start)
             if not allowed.any():
                 continue  # nothing passes the filters (e.g. a year no report covers): Chroma would scan for nothing
             start = time.perf_counter()
-            dense = self._dense(vector, chroma_where(region, year, plan.kind), allowed, self.candidates)
+            dense = self._dense(vector, chroma_where(region, year, plan.kind, docs), allowed, self.candidates)
             self._timed(timings, "dense", start)
             start = time.perf_counter()
             lexical = self._lexical(tokens, allowed, self.candidates)
