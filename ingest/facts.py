@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from ingest.models import Chunk, Fact
@@ -32,11 +33,13 @@ from ingest.vocabulary import (
 _LEADING = re.compile(
     r"^(?:[，,、；;：:\s]|其中|全年|全省|全市|全县|全区|全镇|当年|今年|去年|同期|累计|共计|合计|总计|预计|力争|确保|争取|"
     r"(?:实现|完成|达到|取得)了?|比上年|较上年|同比|分别|以及|和|与|及|并|在|对|把|将|使|让|按|共|年内|年末|年底|"
+    r"[（(]?(?:按)?(?:同|自然|可比)口径(?:下|计算)?|"
     r"(?:19|20)\d{2}\s*年(?:末|底|度)?|[一二三四五六七八九十]+是|\d{1,2}[．.、]|[（(][一二三四五六七八九十\d]+[）)])+"
 )
 _TRAILING = re.compile(
     r"(?:[，,、；;：:\s]|实现|完成|达到|达|为|是|有|超过|超|突破|约|近|增长|增速|增幅|提高|提升|上升|下降|回落|降低|减少|"
     r"增加|同比|比上年|较上年|分别|累计|年均|预计|力争|确保|左右|以上|以内|控制在|保持在|稳定在|在|了|至|到|由|从|"
+    r"[（(]?(?:按)?(?:同|自然|可比)口径(?:下|计算)?|"
     r"达到了|占|比|较|增|将|已|均|共|的|连续[\d一二三四五六七八九十]+年|稳定|保持|"
     r"(?:比|较|与|同)(?:19|20)\d{2}\s*年(?:末|底|同期)?(?:相比)?)+$"
 )
@@ -177,20 +180,38 @@ def facts_of_chunk(chunk: Chunk) -> list[Fact]:
     return facts_in_context(chunk, None)[0]
 
 
-def _paragraph_year(lead: str, base_date: date | None, carried: int | None) -> int | None:
-    """The one year a paragraph opens with ("刚刚过去的2025年，…", "2025年，…", "过去一年"): it holds for the
-    lines after it until a paragraph opens with several years ("五年来", "“十四五”时期")."""
-    if MULTI_YEAR_RE.search(lead) or "五年" in lead:
-        return None
+@dataclass
+class _Period:
+    """What a paragraph's opening says its lines are about: one year ("刚刚过去的2025年，…", "过去一年") or
+    several ("这五年，…", "“十四五”时期"). It holds for the lines after it until another opening says."""
+
+    year: int | None = None
+    span: str = ""
+
+
+_FIGURE_SPAN_WORDS = ("年均", "累计", "历年")
+_LEVEL_REACHED = re.compile(r"(?:提高|增加|增长|上升|扩大|提升)(?:到|至)\s*$|增至\s*$")
+
+
+def _paragraph_period(lead: str, base_date: date | None, carried: _Period) -> _Period:
+    several = MULTI_YEAR_RE.search(lead)
+    if several and several.group(0) in _FIGURE_SPAN_WORDS:
+        several = None  # "累计推动…", "年均增长…" qualify one figure, not the paragraph
+    if several and _YEAR_IN_TEXT.search(lead):
+        return _Period()  # "一、2025年和“十四五”时期工作回顾": a heading over both, each line says which
+    if several:
+        return _Period(span=several.group(0))
     if _YEAR_IN_TEXT.search(lead) or _ONE_YEAR_WORDS.search(lead):
         years = time_ref(lead, base_date).years
-        return years[0] if len(years) == 1 else carried
+        return _Period(year=years[0]) if len(years) == 1 else carried
     return carried
 
 
-def facts_in_context(chunk: Chunk, year_carried: int | None) -> tuple[list[Fact], int | None]:
-    """The facts of a chunk, given the paragraph year the chunk before it (same section) left open; and
-    the paragraph year this chunk leaves open."""
+def facts_in_context(chunk: Chunk, period: _Period | None, continues_line: bool = False) -> tuple[list[Fact], _Period]:
+    """The facts of a chunk, given the paragraph period the chunk before it (same section) left open; and
+    the paragraph period this chunk leaves open. `continues_line`: the chunk starts inside a line whose
+    opening the chunk before has read (the overlap repeats it)."""
+    period = period or _Period()
     facts: list[Fact] = []
     text = chunk.text
     base_date = date(chunk.year, 6, 30) if chunk.year else None
@@ -204,20 +225,21 @@ def facts_in_context(chunk: Chunk, year_carried: int | None) -> tuple[list[Fact]
         this_line = text.rfind("\n", 0, offset + lead) + 1
         if this_line != line_start:
             line_start = this_line
-            year_carried = _paragraph_year(text[this_line : this_line + 16], base_date, year_carried)
+            if this_line > 0 or not continues_line:
+                period = _paragraph_period(text[this_line : this_line + 16], base_date, period)
         quantities = [q for q in find_quantities(sentence) if q.kind != "other" and q.unit != "年"
                       and not _SIZES_NOUN_AFTER.match(sentence, q.end)]
         if not quantities:
             stance_carried = "" if sentence.rstrip()[-1:] not in "；;：:" else stance_carried
             continue
         when = time_ref(sentence, base_date)
-        context = _line_lead(text, offset)
+        context = _line_lead(text, offset) or sentence[:12]
         previous_subject = ""
         named: list[str] = []  # subjects named so far in the sentence, in order
         floor = 0
         stance = ""
         own_year = (bool(_YEAR_IN_TEXT.search(context) or _ONE_YEAR_WORDS.search(context)) or bool(when.years)
-                    or year_carried is not None)
+                    or period.year is not None)
         for group in _group(sentence, quantities):
             first = group[0]
             before_first = sentence[max(0, first.start - 14) : first.start]
@@ -240,14 +262,18 @@ def facts_in_context(chunk: Chunk, year_carried: int | None) -> tuple[list[Fact]
                 subjects = distribute(subject, len(group)) if spread else [subject] * len(group)
             for q, own_subject in zip(group, subjects, strict=True):
                 stance = _stance(sentence, chunk.section, q, stance_carried)
-                span = MULTI_YEAR_RE.search(context + sentence[: q.start]) or (None if own_year else section_span)
+                span_match = MULTI_YEAR_RE.search(context + sentence[: q.start])
+                span = span_match.group(0) if span_match else (
+                    "" if own_year else period.span or (section_span.group(0) if section_span else ""))
+                if span and not span_match and _LEVEL_REACHED.search(sentence[max(0, q.start - 4) : q.start]):
+                    span = ""  # "（五年来…）从341.73亿元提高到602亿元": the level the span ends at, a figure of its year
                 before = time_ref(sentence, base_date, q.start)  # the time written before this figure
                 facts.append(Fact(
                     doc=chunk.doc, chunk_id=chunk.id, region=chunk.region,
                     subject=own_subject, canonical=canonical_indicator(own_subject) or "" if own_subject else "",
                     quantity=q, measure="completion" if completion else q.kind,
-                    year=_sentence_year(sentence, before.years) or year_carried or _default_year(chunk, stance),
-                    part=before.part or when.part, span=span.group(0) if span else "",
+                    year=_sentence_year(sentence, before.years) or period.year or _default_year(chunk, stance),
+                    part=before.part, span=span,
                     stance=stance, status=stated_status(sentence),
                     quote=sentence, quote_start=offset + lead,
                 ))
@@ -256,20 +282,23 @@ def facts_in_context(chunk: Chunk, year_carried: int | None) -> tuple[list[Fact]
             floor = group[-1].end
         # a “；” list continues the stance of its lead (“主要预期目标是：…；…；…。”)
         stance_carried = stance if sentence.rstrip()[-1:] in "；;" and not MULTI_YEAR_RE.search(sentence) else ""
-    return facts, year_carried
+    return facts, period
 
 
 def facts_of_chunks(chunks: Iterable[Chunk]) -> list[Fact]:
     """The facts of a document's chunks; a sentence repeated in the next chunk's overlap counts once."""
     seen: set[tuple[str, str, int]] = set()
     out: list[Fact] = []
-    year_carried: int | None = None
+    period: _Period | None = None
     previous: tuple[str, str] = ("", "")
+    previous_text = ""
     for chunk in chunks:
         if (chunk.doc, chunk.section) != previous:
-            year_carried = None
+            period, previous_text = None, ""
         previous = (chunk.doc, chunk.section)
-        found, year_carried = facts_in_context(chunk, year_carried)
+        continues_line = bool(previous_text) and chunk.text[:16] in previous_text
+        found, period = facts_in_context(chunk, period, continues_line)
+        previous_text = chunk.text
         if chunk.kind == "目标完成情况通报":
             found = _tasks_before_results(chunk.text, found)
         for fact in found:

@@ -89,6 +89,21 @@ def _extract(text: str, base: date) -> tuple[tuple[str, int, int, int], ...]:
     return tuple(found)
 
 
+_WHOLE_YEAR = re.compile(r"全年|年末|年底")
+
+
+def _nearest_part(text: str, limit: int) -> str:
+    """The part of the year written last before `limit`; "全年" after it ("针对三季度…，全年增长4.9%")
+    returns to the whole year. Longer names win at one place (前三季度 over 三季度)."""
+    best: tuple[int, int, str] = (-1, 0, "")
+    for pattern, name in _PARTS:
+        for match in pattern.finditer(text, 0, limit):
+            best = max(best, (match.end(), match.end() - match.start(), name))
+    if not best[2] or _WHOLE_YEAR.search(text, best[0], limit):
+        return ""
+    return best[2]
+
+
 def time_ref(text: str, base: date | None = None, before: int | None = None) -> TimeRef:
     """Years, part of year and span that a question (base = today) or report text (base = its date)
     names; with `before`, only what is written before that offset (the time a figure there is for)."""
@@ -117,6 +132,6 @@ def time_ref(text: str, base: date | None = None, before: int | None = None) -> 
         year = int(match.group(1))
         if year not in years:
             years.append(year)
-    part = next((name for pattern, name in _PARTS if pattern.search(text, 0, limit)), "")
+    part = _nearest_part(text, limit)
     span_match = MULTI_YEAR_RE.search(text, 0, limit)
     return TimeRef(years=years, part=part, span=span_match.group(0) if span_match else "", relative=relative)

@@ -200,7 +200,7 @@ FORECAST_WORDS: tuple[str, ...] = ("预计", "预估", "初步预计", "初步�
 ACTUAL_WORDS: tuple[str, ...] = ("实现", "完成", "达到", "同比", "比上年", "较上年", "实际")
 """Words of achieved results."""
 MULTI_YEAR_RE = re.compile(
-    r"年均|累计|(?<![\d.])[5五]年(?:来|间|内|中)|过去[5五]年|近[5五]年|历年|"
+    r"年均|累计|(?<![\d.])[5五]年(?:来|间|内|中)|(?:过去|近|这)[5五]年|历年|"
     r"[“\"]?十[三四五]五[”\"]?(?:时期|期间|以来|规划期|末)|到20[3-5][05]年"
 )
 """Words of figures that cover several years, not one report year: 年均, 累计, 五年来, “十四五”时期,

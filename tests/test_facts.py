@@ -136,3 +136,28 @@ def test_a_paragraph_that_opens_with_one_year_holds_for_the_lines_after_it() -> 
     yearly = one(found, "城镇新增就业")
     assert yearly.year == 2024 and not yearly.span
     assert all(f.span for f in found if f.quantity.value in (6.1, 5.8)), [(f.quantity.text, f.span) for f in found]
+
+
+def test_a_paragraph_that_opens_with_several_years_holds_for_the_lines_after_it() -> None:
+    text = ("2024年，全县生产总值增长5.6%。\n"
+            "这五年，我们砥砺前行。\n"
+            "城镇新增就业累计达到6.3万人，粮食产量稳定在80万吨。\n"
+            "一般公共预算收入从8.2亿元提高到11.5亿元。")
+    found = facts(text, section="一、过去五年和2024年工作回顾", year=2025, span=(2020, 2024))
+    assert one(found, "生产总值").year == 2024 and not one(found, "生产总值").span
+    assert one(found, "粮食产量").span, [(f.subject, f.span) for f in found]
+    # the level the five years end at is a figure of the last year, not a five-year figure
+    reached = [f for f in found if f.quantity.value == 11.5]
+    assert reached and not reached[0].span
+
+
+def test_a_part_of_the_year_is_the_nearest_one_before_the_figure() -> None:
+    found = facts("针对三季度增速回落，我们加大调度力度，全年地区生产总值增长4.9%，城镇新增就业2.1万人，"
+                  "年末调查失业率从上半年的5.5%降到5.2%。")
+    assert one(found, "地区生产总值").part == ""
+    assert one(found, "城镇新增就业").part == ""
+
+
+def test_a_basis_word_is_not_a_subject() -> None:
+    found = facts("一般公共预算收入完成12.4亿元，同口径增长4.1%。")
+    assert all(f.subject == "一般公共预算收入" for f in found), [(f.subject, f.quantity.text) for f in found]
