@@ -27,6 +27,7 @@ from bot.answer.facts import (
     unknown_region,
 )
 from bot.answer.llm import ABSTAIN_MARKERS, LLMBackend
+from bot.answer.ranking import answer_ranking, answer_trend
 from bot.answer.status import answer_from_records
 from bot.models import Answer, Citation, Passage, Turn
 from bot.retrieve.hybrid import HybridRetriever
@@ -144,6 +145,17 @@ class AnswerChain:
         passages: list[Passage] = state["passages"]
         if plan.unknown_regions and not plan.regions:
             return unknown_region(plan, self.known_regions())
+        if plan.route == "rank" and self.facts is not None:
+            # a ranking is built from the facts of every region of the level, in either mode
+            draft = answer_ranking(plan, self.facts(), self.known_regions(), self.titles() if self.titles else {},
+                                   self._fetcher(passages))
+            if draft is not None:
+                return draft
+        if plan.route == "lookup" and len(plan.regions) == 1 and self.facts is not None:
+            draft = answer_trend(plan, self.facts(), self.known_regions(), self.titles() if self.titles else {},
+                                 self._fetcher(passages))
+            if draft is not None:
+                return draft
         if self.llm is None:
             return self._answer_offline(plan, passages)
         if not passages:
@@ -254,7 +266,7 @@ class AnswerChain:
         # verify against what the answerer was allowed to use: instruction-like sentences are not evidence
         evidence = {n: redact_instructions(passages[index].text)[0]
                     for n, (index, _quote) in enumerate(draft.quotes, start=1) if 0 <= index < len(passages)}
-        checked = verify(draft.text, evidence)
+        checked = verify(draft.text, evidence, draft.computed)
         citations = []
         for new_n, old_n in enumerate(checked.used, start=1):
             index, quote = draft.quotes[old_n - 1]

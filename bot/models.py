@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Route = Literal["lookup", "status", "compare", "list", "summary"]
+Route = Literal["lookup", "status", "compare", "list", "summary", "rank"]
 
 
 class Turn(BaseModel):

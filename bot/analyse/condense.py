@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from bot.analyse.question import find_regions, find_years, region_aliases
+from bot.analyse.question import across_level, find_regions, find_years, region_aliases
 from bot.models import Turn
 from ingest.regions import Region
 from ingest.terms import indicators_in, surface_forms
@@ -15,6 +15,7 @@ _ORDINAL_REF = re.compile(r"第\s*([一二三四五六七八九十]|\d{1,2})\s*(
 _CONTINUATION = ("其中", "这", "该", "那", "它", "上述", "此", "另外", "还有", "同期", "同年")
 _LIST_ITEM = re.compile(r"^\s*(?:[-•·*]|\d{1,2}[．.、)]|（\d{1,2}）|[一二三四五六七八九十][、．])\s*(.+)$")
 _CITATION = re.compile(r"\[\d+\]")
+_RANK_OF = re.compile(r"排第几|排名第几|第几名|第几位|排在第几|排名如何|排名怎么样")
 
 
 def _ordinal(token: str) -> int:
@@ -104,6 +105,11 @@ def condense(question: str, history: list[Turn], known_regions: list[Region], to
         position = _ordinal(ordinal.group(1))
         if 0 < position <= len(items):
             question = question.replace(ordinal.group(0), f"“{items[position - 1]}”")
+
+    if _RANK_OF.search(question) and q_regions and last_question and across_level(last_question):
+        # "浙江排第几？" after a ranking: the same ranking, asked for that region's place
+        names_asked = "、".join(names.get(r, r) for r in q_regions)
+        return f"{last_question.rstrip('？?。 ')}，{names_asked}排第几？"
 
     if _is_elliptic(question) and last_question:
         core = question.strip(" ？?。").removesuffix("呢").removeprefix("那").removeprefix("那么").strip()

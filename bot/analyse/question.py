@@ -51,6 +51,8 @@ class QueryPlan(BaseModel):
     report_year: int | None = None  # "2026年政府工作报告指出…": the year names the report, not the period
     report_docs: list[str] = Field(default_factory=list)  # the indexed reports of that year
     described_doc: str = ""  # words that identify one report ("提到“徐沛经济圈”的那篇…里，")
+    across_level: str = ""  # "各省…", "哪个县…": every indexed region of that level (a ranking)
+    scope_names: list[str] = Field(default_factory=list)  # places named that hold regions, not reports ("龙岩市各县")
 
     def region_name(self, key: str) -> str:
         return self.region_names.get(key) or key.split("#", 1)[0]
@@ -193,6 +195,15 @@ def detect_route(question: str, regions: list[str], names: dict[str, str] | None
     return "lookup"
 
 
+_ACROSS = re.compile(r"(?:各|哪个|哪些|哪一个|哪几个|所有|全部)(省|市|县|区|镇|乡|街道)(?![长委级政])")
+
+
+def across_level(question: str) -> str:
+    """The kind of region a question ranges over ("2025年各省…排名", "哪个县…最快"), or ""."""
+    match = _ACROSS.search(question)
+    return match.group(1) if match else ""
+
+
 _DESCRIBED_REGION = re.compile(r"(?:那个|这个|该)(县|区|镇|乡|街道|市|省)(?!场|长|委|政府)")
 _LEVEL_WORDS = {"县": "县", "区": "区", "镇": "镇", "乡": "乡", "街道": "街道", "市": "市", "省": "省"}
 
@@ -226,6 +237,10 @@ def analyse(
     if named_report is not None and question.count(str(named_report)) == 1:
         years = [y for y in years if y != named_report]
     route = detect_route(question, regions, names)
+    across = across_level(question)
+    indicators = indicators_in(question)
+    if across and indicators:
+        route = "rank"
     described = _DESCRIBED_REGION.search(question) if not regions else None
     return QueryPlan(
         described_level=_LEVEL_WORDS.get(described.group(1), "") if described else "",
@@ -240,7 +255,9 @@ def analyse(
         years=years,
         kind=kind,
         route=route,
-        indicators=indicators_in(question),
+        indicators=indicators,
+        across_level=across,
+        scope_names=[sc.name for sc in match_regions(question, known_regions).scopes] if across else [],
         wants_target=any(w in question for w in _TARGET_WORDS) and not any(w in question for w in _ACTUAL_WORDS),
         wants_actual=any(w in question for w in _ACTUAL_WORDS),
         wants_rate=any(w in question for w in _RATE_WORDS),

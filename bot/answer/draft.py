@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -11,6 +11,9 @@ class Draft:
     quotes: list[tuple[int, str]]  # (passage index, exact quote), numbered 1.. in this order
     abstained: bool = False
     table: list[dict[str, str]] | None = None
+    # figures the answerer computed over the index, not read from a passage: how many reports a ranking
+    # covers, a region's place in it ("31份", "第6位"); verification accepts exactly these
+    computed: list[str] = field(default_factory=list)
 
 
 class Citer:

@@ -31,8 +31,11 @@ def segments(text: str) -> list[str]:
     return out[:-1] if out else out
 
 
-def verify(text: str, passage_texts: dict[int, str]) -> Verified:
-    """Drop unknown [n] markers and segments whose figures are not in their cited passages."""
+def verify(text: str, passage_texts: dict[int, str], computed: list[str] | None = None) -> Verified:
+    """Drop unknown [n] markers and segments whose figures are not in their cited passages. `computed`
+    are figures the answerer counted over the index (a ranking's "31份", "第6位"): those, and only
+    those, need no passage."""
+    counted = "\n".join(computed or [])
     report = Verification()
     kept: list[str] = []
     removed = 0
@@ -47,7 +50,7 @@ def verify(text: str, passage_texts: dict[int, str]) -> Verified:
                 report.bad_citations.append(n)
             segment = segment.replace(f"[{n}]", "")
         good = [n for n in markers if n in passage_texts]
-        evidence = "\n".join(passage_texts[n] for n in good)
+        evidence = "\n".join([*(passage_texts[n] for n in good), counted])
         plain = _MARKER.sub("", segment)
         report.checked += sum(1 for q in find_quantities(plain) if not q.masked and q.kind != "other")
         unsupported = unsupported_figures(plain, evidence)
