@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from eval.run import EvalRun
 
 Row = list[str]
-TYPE_ORDER = ("lookup", "status", "compare", "followup", "list", "masked_value", "unanswerable")
+TYPE_ORDER = ("lookup", "status", "compare", "followup", "list", "rank", "masked_value", "unanswerable")
 
 
 def pct(value: float | None) -> str:

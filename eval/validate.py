@@ -14,10 +14,12 @@ import json
 import sys
 from pathlib import Path
 
+from eval.report import TYPE_ORDER
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DOCS: tuple[Path, ...] = (ROOT / "data" / "samples", ROOT.parent / "shared" / "corpus")
 REQUIRED = ("id", "question", "type", "answer", "key_facts", "sources")
-TYPES = {"lookup", "status", "compare", "followup", "list", "masked_value", "unanswerable"}
+TYPES = set(TYPE_ORDER)
 
 
 def find_doc(name: str, folders: list[Path]) -> Path | None:

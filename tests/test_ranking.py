@@ -58,7 +58,7 @@ def test_a_ranking_of_all_provinces_is_ordered_and_every_figure_cited(corpus_ser
 def test_the_fastest_names_one_region_and_the_ones_without_the_figure(corpus_service) -> None:
     answer = corpus_service.ask("哪个省2025年一般公共预算收入增长最快？")
     assert answer.route == "rank" and "最高的是" in answer.answer
-    assert "报告未给出此项的地区" in answer.answer  # not every provincial report states it
+    assert "未找到此项数字的地区" in answer.answer  # not every provincial report states it
     _grounded(answer)
 
 

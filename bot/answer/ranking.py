@@ -131,7 +131,7 @@ def answer_ranking(plan: QueryPlan, facts: list[Fact], known: Sequence[Region], 
         if others:
             lines.append(f"其次是{'、'.join(others)}。")
     if missing:
-        lines.append(f"报告未给出此项的地区：{'、'.join(missing)}。")
+        lines.append(f"未找到此项数字的地区：{'、'.join(missing)}。")
     return Draft(text="\n".join(lines), quotes=citer.quotes, computed=computed)
 
 
