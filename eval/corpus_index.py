@@ -39,27 +39,11 @@ def region_overrides(sources: Path) -> dict[str, str]:
     return out
 
 
-def corpus_files(corpus: Path, ci: bool = False) -> list[Path]:
+def corpus_files(corpus: Path) -> list[Path]:
+    """The bundled samples and every report of the corpus."""
     samples = sorted((ROOT / "data" / "samples").glob("*.txt"))
-    if ci:
-        return samples + ci_files(corpus)
     found = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix in (".txt", ".docx", ".pdf", ".html"))
     return samples + found
-
-
-# A fixed share of the corpus for CI (~110k characters, a few minutes to embed on 2 cores): five
-# provincial reports and every page excerpt. `make eval-corpus` runs the whole set on the whole corpus.
-CI_PROVINCES = ("吉林省", "北京市", "江苏省", "西藏自治区", "河北省")
-
-
-def ci_files(corpus: Path) -> list[Path]:
-    provinces = [corpus / "provinces-2026" / f"2026_{name}_政府工作报告.txt" for name in CI_PROVINCES]
-    return [p for p in provinces if p.is_file()] + sorted((corpus / "pages").glob("*.txt"))
-
-
-def questions_within(rows: list[dict], docs: set[str]) -> list[dict]:
-    """The eval lines whose every source is one of `docs` (unanswerable ones included)."""
-    return [row for row in rows if all(source["doc"] in docs for source in row.get("sources") or [])]
 
 
 def link_folder(files: list[Path], folder: Path) -> None:
@@ -75,10 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", required=True)
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     parser.add_argument("--docs-dir", help="also write a flat folder of links to every document")
-    parser.add_argument("--ci", action="store_true", help="only the fixed CI share of the corpus")
     args = parser.parse_args(argv)
     corpus = Path(args.corpus)
-    files = corpus_files(corpus, args.ci)
+    files = corpus_files(corpus)
     failed = build_index(files, corpus, load_settings(index_dir=args.index))
     if args.docs_dir:
         link_folder(files, Path(args.docs_dir))
