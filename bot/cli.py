@@ -154,14 +154,9 @@ def _names(text: str | None) -> list[str]:
 
 def _years(text: str | None) -> list[int]:
     """"2024,2025" or "2023-2025"."""
-    years: list[int] = []
-    for part in _names(text):
-        match = re.fullmatch(r"((?:19|20)\d{2})(?:年)?(?:[-—~～至到]((?:19|20)\d{2})年?)?", part)
-        if not match:
-            raise ValueError(part)
-        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
-        years.extend(y for y in range(first, last + 1) if y not in years)
-    return years
+    from bot.table.select import parse_years
+
+    return parse_years(text)
 
 
 def cmd_table(args: argparse.Namespace) -> int:

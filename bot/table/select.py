@@ -4,6 +4,7 @@ ingest.terms) and years."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import get_args
@@ -14,6 +15,23 @@ from ingest.regions import Region, display_name, find_regions, region_from_name,
 from ingest.terms import INDICATOR_SYNONYMS, canonical_indicator, indicators_in
 
 LEVELS: tuple[str, ...] = get_args(TableLevel)
+LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
+_YEARS = re.compile(r"((?:19|20)\d{2})(?:年)?(?:[-—~～至到]((?:19|20)\d{2})年?)?")
+
+
+def parse_years(text: str | None) -> list[int]:
+    """Years written "2024,2025", "2023-2025" or "2023年至2025年", in order, each once; ValueError
+    naming the first part that is not a year or a range of years."""
+    years: list[int] = []
+    for part in LIST_SEPARATORS.split(text or ""):
+        if not part:
+            continue
+        match = _YEARS.fullmatch(part)
+        if not match:
+            raise ValueError(part)
+        first, last = int(match.group(1)), int(match.group(2) or match.group(1))
+        years.extend(y for y in range(first, last + 1) if y not in years)
+    return years
 
 
 def region_label(region: Region) -> str:
