@@ -17,6 +17,7 @@ from bot import ui_eval
 from bot.models import Answer, Citation
 from bot.service import QAService
 from bot.settings import PROJECT_ROOT, Settings
+from bot.table.select import LEVELS
 from bot.ui import ALL, StartupState, _compare_question, _filters, _parse_history, _translate, make_auth
 from bot.ui_render import (
     CSS,
@@ -29,6 +30,19 @@ from bot.ui_render import (
     md_escape,
     source_card,
     source_panel_empty,
+)
+from bot.ui_table import (
+    ANY,
+    AUTO_YEAR,
+    CELL_HINT,
+    CHART_BY_LABELS,
+    TABLE_COLUMN_WIDTHS,
+    TABLE_DATATYPES,
+    TABLE_HEADERS,
+    TARGET_COLUMN_WIDTHS,
+    TARGET_HEADERS,
+    TARGET_HINT,
+    TableHandlers,
 )
 from ingest.pipeline import Overrides, ingest_paths
 from ingest.terms import INDICATOR_SYNONYMS
@@ -53,18 +67,21 @@ class App:
         self.startup = startup
         self.ingest_lock = threading.Lock()
         self.tmp = Path(tempfile.mkdtemp(prefix="govqa-ui-"))
+        self.table = TableHandlers(service, startup, self.tmp)
 
     # ---- index lookups ----
     def choices(self) -> tuple[list[str], list[str], list[str]]:
         store = self.service.store
         return [ALL, *store.regions()], [ALL, *(str(y) for y in store.years())], [ALL, *store.kinds()]
 
-    def filter_updates(self) -> tuple[dict, dict, dict, dict, dict, dict]:
+    def filter_updates(self) -> tuple[dict, ...]:
+        """New choices for: the chat filters, the 指标 region, the document picker, then the table's
+        regions, scope and years and the targets' year."""
         regions, years, kinds = self.choices()
         docs = [d.doc for d in self.service.store.list_docs()]
         return (
             gr.update(choices=regions), gr.update(choices=years), gr.update(choices=kinds),
-            gr.update(choices=regions[1:]), gr.update(choices=regions), gr.update(choices=docs, value=None),
+            gr.update(choices=regions), gr.update(choices=docs, value=None), *self.table.choice_updates(),
         )
 
     def docs_table(self) -> pd.DataFrame:
@@ -132,11 +149,13 @@ class App:
 
     # ---- compare ----
     def compare(self, regions: list[str] | None, indicator: str | None, year: str | None, question: str) -> str:
+        """A compare question answered as text and a small cited table (the question typed, else one made
+        from the regions and the first indicator picked above)."""
         question = (question or "").strip()
         regions = [r for r in (regions or []) if r and r != ALL]
         if not question:
             if len(regions) < 2 or not indicator:
-                return '<div class="src-empty">请选择至少两个地区和一个指标，或直接输入对比问题。</div>'
+                return '<div class="src-empty">请输入对比问题，或在上方选择至少两个地区和一个指标。</div>'
             question = _compare_question(regions, indicator, year)
         if not self.startup.ready.is_set():
             return '<div class="src-empty">示例报告还在导入，请稍后再试。</div>'
@@ -305,25 +324,79 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
 
             with gr.Tab("对比", id="compare-tab"):
                 with gr.Row():
-                    cmp_regions = gr.Dropdown([], multiselect=True, label="地区（至少两个）", elem_id="cmp-regions")
-                    cmp_indicator = gr.Dropdown(list(INDICATOR_SYNONYMS), value="地区生产总值", label="指标",
-                                                elem_id="cmp-indicator")
-                    cmp_year = gr.Dropdown([ALL], value=ALL, label="年份")
-                cmp_question = gr.Textbox(label="或直接输入对比问题（填写后优先使用）",
-                                          placeholder="例如：云阳县和冠县哪个GDP增速更高？", elem_id="cmp-question")
-                cmp_go = gr.Button("对比", variant="primary", elem_id="cmp-go")
-                cmp_out = gr.HTML('<div class="src-empty">对比结果会显示在这里，每个单元格都标注出处。</div>',
-                                  elem_id="cmp-out")
-
-            with gr.Tab("指标", id="indicator-tab"):
+                    cmp_regions = gr.Dropdown([], multiselect=True, filterable=True, allow_custom_value=True,
+                                              label="地区（可多选，可搜索）", scale=3, elem_id="cmp-regions")
+                    cmp_level = gr.Dropdown([ANY, *LEVELS], value=ANY, label="层级（该层级的全部地区）", scale=1,
+                                            elem_id="cmp-level")
+                    cmp_within = gr.Dropdown([ANY], value=ANY, filterable=True, allow_custom_value=True,
+                                             label="范围（在…之内）", scale=1, elem_id="cmp-within")
                 with gr.Row():
-                    ind_region = gr.Dropdown([ALL], value=ALL, label="地区")
-                    ind_status = gr.Dropdown([ALL, *STATUS_LABELS.values()], value=ALL, label="完成状态")
-                    ind_refresh = gr.Button("刷新", scale=0)
-                ind_note = gr.HTML("")
-                ind_table = gr.Dataframe(headers=INDICATOR_HEADERS, interactive=False, wrap=True,
-                                         label="指标记录", elem_id="indicator-table")
-                ind_csv = gr.DownloadButton("下载 CSV", size="sm")
+                    cmp_indicators = gr.Dropdown(list(INDICATOR_SYNONYMS), value=["地区生产总值"], multiselect=True,
+                                                 filterable=True, allow_custom_value=True,
+                                                 label="指标（可多选，可搜索或输入）", scale=3, elem_id="cmp-indicators")
+                    cmp_years = gr.Dropdown([], multiselect=True, allow_custom_value=True, scale=2,
+                                            label="年份（可多选，或输入 2023-2025；留空为最近一年）", elem_id="cmp-years")
+                cmp_go = gr.Button("生成对比表", variant="primary", elem_id="cmp-go")
+                cmp_msg = gr.HTML('<div class="src-empty">选择地区（或层级、范围）和指标，生成每格都带原文出处的对比表。</div>',
+                                  elem_id="cmp-msg")
+                cmp_state = gr.State({})
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=2):
+                        cmp_table = gr.Dataframe(headers=TABLE_HEADERS, datatype=TABLE_DATATYPES, interactive=False,
+                                                 wrap=True, max_height=560, column_widths=TABLE_COLUMN_WIDTHS,
+                                                 label="对比表（表头 ⋮ 排序，点击一行查看出处）", show_search="search",
+                                                 elem_id="cmp-table")
+                        with gr.Row():
+                            cmp_csv = gr.DownloadButton("下载 CSV", size="sm", interactive=False, elem_id="cmp-csv")
+                            cmp_xlsx = gr.DownloadButton("下载 Excel", size="sm", interactive=False, elem_id="cmp-xlsx")
+                        cmp_cell = gr.HTML(CELL_HINT, elem_id="cmp-cell")
+                    with gr.Column(scale=1):
+                        with gr.Row():
+                            cmp_chart_indicator = gr.Dropdown([], label="图表指标", elem_id="cmp-chart-indicator")
+                            cmp_chart_year = gr.Dropdown([], label="图表年份（柱状图）", elem_id="cmp-chart-year")
+                            cmp_chart_by = gr.Radio(list(CHART_BY_LABELS), value="增速", label="图表数值",
+                                                    elem_id="cmp-chart-by")
+                        cmp_chart = gr.Plot(label="图表", show_label=False, format="png", elem_id="cmp-chart")
+                with gr.Accordion("全部出处（每格的文档与原文）", open=False):
+                    cmp_sources = gr.HTML("", elem_id="cmp-sources")
+                gr.Markdown("#### 或直接提问对比")
+                with gr.Row():
+                    cmp_question = gr.Textbox(label="对比问题（用问答方式回答，附引文）", scale=5,
+                                              placeholder="例如：云阳县和冠县哪个GDP增速更高？", elem_id="cmp-question")
+                    cmp_ask = gr.Button("提问", scale=1, elem_id="cmp-ask")
+                cmp_out = gr.HTML("", elem_id="cmp-out")
+
+            with gr.Tab("指标", id="indicator-tab"), gr.Tabs():
+                with gr.Tab("指标记录", id="indicator-records"):
+                    with gr.Row():
+                        ind_region = gr.Dropdown([ALL], value=ALL, label="地区")
+                        ind_status = gr.Dropdown([ALL, *STATUS_LABELS.values()], value=ALL, label="完成状态")
+                        ind_refresh = gr.Button("刷新", scale=0)
+                    ind_note = gr.HTML("")
+                    ind_table = gr.Dataframe(headers=INDICATOR_HEADERS, interactive=False, wrap=True,
+                                             label="指标记录", elem_id="indicator-table")
+                    ind_csv = gr.DownloadButton("下载 CSV", size="sm")
+                with gr.Tab("各地区目标完成情况", id="targets-tab"):
+                    with gr.Row():
+                        tgt_indicator = gr.Dropdown(list(INDICATOR_SYNONYMS), value="地区生产总值",
+                                                    filterable=True, allow_custom_value=True, label="指标",
+                                                    elem_id="tgt-indicator")
+                        tgt_year = gr.Dropdown([AUTO_YEAR], value=AUTO_YEAR, allow_custom_value=True,
+                                               label="年份（自动：目标与实际都有的地区最多的年份）", elem_id="tgt-year")
+                        tgt_level = gr.Dropdown([ANY, *LEVELS], value=ANY, label="层级", elem_id="tgt-level")
+                        tgt_go = gr.Button("查看", variant="primary", scale=0, elem_id="tgt-go")
+                    tgt_note = gr.HTML('<div class="src-empty">选择指标和年份，查看各地区的目标、实际与完成状态。</div>',
+                                       elem_id="tgt-note")
+                    tgt_state = gr.State([])
+                    with gr.Row(equal_height=False):
+                        with gr.Column(scale=3):
+                            tgt_table = gr.Dataframe(headers=TARGET_HEADERS, interactive=False, wrap=True,
+                                                     max_height=560, column_widths=TARGET_COLUMN_WIDTHS,
+                                                     label="目标与实际（点击一行查看出处）",
+                                                     elem_id="tgt-table")
+                            tgt_csv = gr.DownloadButton("下载 CSV", size="sm", elem_id="tgt-csv")
+                        with gr.Column(scale=2):
+                            tgt_detail = gr.HTML(TARGET_HINT, elem_id="tgt-detail")
 
             with gr.Tab("文档", id="docs-tab"):
                 docs_table = gr.Dataframe(headers=DOC_HEADERS, interactive=False, wrap=True, label="已索引的文档",
@@ -367,7 +440,8 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
         gr.api(app.api_ask, api_name="ask")
 
         # ---- wiring ----
-        filter_outputs = [region_dd, year_dd, kind_dd, cmp_regions, ind_region, doc_pick]
+        filter_outputs = [region_dd, year_dd, kind_dd, ind_region, doc_pick, cmp_regions, cmp_within, cmp_years,
+                          tgt_year]
         chat_inputs = [msg, chatbot, turns, answers, region_dd, year_dd, kind_dd]
         chat_outputs = [msg, chatbot, turns, answers, source]
         msg.submit(app.respond, chat_inputs, chat_outputs, **undocumented)
@@ -379,7 +453,28 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
         chatbot.clear(lambda: ("", [], [], [], source_panel_empty()), None, chat_outputs, queue=False, **undocumented)
         cite_go.click(app.show_source, [cite_key, answers], source, **undocumented)
 
-        cmp_go.click(app.compare, [cmp_regions, cmp_indicator, cmp_year, cmp_question], cmp_out, **undocumented)
+        tables = app.table
+        cmp_go.click(tables.build, [cmp_regions, cmp_level, cmp_within, cmp_indicators, cmp_years, cmp_chart_by],
+                     [cmp_msg, cmp_table, cmp_chart, cmp_csv, cmp_xlsx, cmp_state, cmp_chart_indicator,
+                      cmp_chart_year, cmp_cell, cmp_sources], **undocumented)
+        for control in (cmp_chart_indicator, cmp_chart_year, cmp_chart_by):
+            control.input(tables.redraw, [cmp_state, cmp_chart_indicator, cmp_chart_year, cmp_chart_by], cmp_chart,
+                          **undocumented)
+        cmp_table.select(tables.select_cell, cmp_state, cmp_cell, **undocumented)
+
+        def ask_compare(regions: list[str] | None, indicators: list[str] | None, years: list[str] | None,
+                        question: str) -> str:
+            first = next(iter(indicators or []), None)
+            year = next(iter(years or []), None) if len(years or []) == 1 else None
+            return app.compare(regions, first, year, question)
+
+        cmp_question.submit(ask_compare, [cmp_regions, cmp_indicators, cmp_years, cmp_question], cmp_out,
+                            **undocumented)
+        cmp_ask.click(ask_compare, [cmp_regions, cmp_indicators, cmp_years, cmp_question], cmp_out, **undocumented)
+        tgt_outputs = [tgt_note, tgt_table, tgt_state, tgt_csv, tgt_detail]
+        tgt_go.click(tables.targets, [tgt_indicator, tgt_year, tgt_level], tgt_outputs, **undocumented)
+        tgt_indicator.input(tables.target_year_update, tgt_indicator, tgt_year, **undocumented)
+        tgt_table.select(tables.select_target, tgt_state, tgt_detail, **undocumented)
         ind_inputs = [ind_region, ind_status]
         ind_outputs = [ind_table, ind_note, ind_csv]
         for trigger in (ind_refresh.click, ind_region.change, ind_status.change):
@@ -393,11 +488,10 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
                     [ev_summary, ev_metrics, ev_plot, ev_types, ev_failures], concurrency_limit=1, **undocumented)
 
         def refresh_all() -> tuple:
-            regions, years, _ = app.choices()
             return (startup.html(), gr.Timer(active=not startup.ready.is_set()), *app.filter_updates(),
-                    gr.update(choices=years), app.docs_table(), *app.indicators(None, None))
+                    app.docs_table(), *app.indicators(None, None))
 
-        all_outputs = [status, timer, *filter_outputs, cmp_year, docs_table, *ind_outputs]
+        all_outputs = [status, timer, *filter_outputs, docs_table, *ind_outputs]
         demo.load(refresh_all, None, all_outputs, show_progress="hidden", **undocumented)
 
         def tick() -> tuple:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import math
@@ -59,6 +60,38 @@ def test_helpers_parse_inputs() -> None:
     assert _filters("冠县", "", None) == ("冠县", None, None)
     assert _parse_history('[{"role": "user", "content": "x"}]') == [{"role": "user", "content": "x"}]
     assert _compare_question(["云阳县", "冠县", "某县"], "地区生产总值", "全部") == "云阳县、冠县和某县的地区生产总值分别是多少？"
+
+
+def test_table_tab_helpers() -> None:
+    from bot.table.models import Cell, TableError
+    from bot.ui_table import chart_figure, table_frame, table_request, ui_message
+
+    assert ui_message("请指定地区（--regions）、级别（--level）或上级地区（--within）。") == "请指定地区、级别或上级地区。"
+    assert ui_message("所选地区的报告没有写明数字的年份，请用 --years 指定年份。").endswith("请在“年份”中指定年份。")
+    request = table_request(["冠县"], "不限", "", ["GDP"], ["2025", "2022-2023"])
+    assert (request.regions, request.level, request.within, request.years) == (["冠县"], None, None, [2025, 2022, 2023])
+    for args, error in [((["冠县"], None, None, [], []), "请至少选择一个指标"),
+                        (([], None, "不限", ["GDP"], []), "请选择地区"),
+                        ((["冠县"], "国", None, ["GDP"], []), "层级应为"),
+                        ((["冠县"], None, None, ["GDP"], ["明年"]), "无法识别的年份：明年")]:
+        with pytest.raises(TableError, match=error):
+            table_request(*args)
+
+    cells = [Cell(region="甲市", indicator="地区生产总值", year=2025, value=1.2, unit="万亿元", growth=5.0, kind="actual",
+                  quote="q"),
+             Cell(region="乙市", indicator="地区生产总值", year=2025, value=9800.0, unit="亿元", kind="actual", quote="q"),
+             Cell(region="丙市", indicator="地区生产总值", year=2025, note="未找到")]
+    styled = table_frame(cells)
+    assert list(styled.data["数值"][:2]) == [1.2e12, 9.8e11]  # sorts by the amount, 万亿元 above 亿元
+    shown = styled.to_html()
+    assert "1.2" in shown and "9800" in shown and "未找到" in shown
+    state = {"cells": [c.model_dump() for c in cells], "regions": ["甲市", "乙市", "丙市"], "years": [2025],
+             "indicators": ["地区生产总值"]}
+    assert chart_figure(state, None, None, "增速")[0] is not None  # several regions: bars
+    assert chart_figure(state, None, None, "数值")[0] is not None
+    one = {**state, "regions": ["甲市"], "cells": state["cells"][:1]}
+    figure, note = chart_figure(one, None, None, "增速")  # one region, one year: no chart, and why
+    assert figure is None and "折线图" in note
 
 
 def test_auth_file(tmp_path: Path) -> None:
@@ -172,10 +205,15 @@ def last_bot_text(page) -> str:
     return page.locator('#chat [data-testid="bot"]').last.inner_text()
 
 
-def screenshot(page, name: str, full_page: bool = False) -> None:
+def screenshot_path(name: str) -> Path:
     """README screenshots are written by `make screenshots` only: `make test` leaves the tree clean."""
-    out = DOCS if os.environ.get("GOVQA_SCREENSHOTS") else Path(tempfile.gettempdir())
-    page.screenshot(path=str(out / name), full_page=full_page)
+    path = (DOCS if os.environ.get("GOVQA_SCREENSHOTS") else Path(tempfile.gettempdir())) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def screenshot(page, name: str, full_page: bool = False) -> None:
+    page.screenshot(path=str(screenshot_path(name)), full_page=full_page)
 
 
 @needs_browser
@@ -219,18 +257,199 @@ def test_filters_are_filled_from_the_index(page) -> None:
 
 
 @needs_browser
-def test_compare_two_regions(page) -> None:
+def test_compare_question_box(page) -> None:
     page.get_by_role("tab", name="对比").click()
-    box = page.locator("#cmp-regions input")
-    for region in ("云阳县", "冠县"):
-        box.click()
-        page.get_by_role("option", name=region, exact=True).click()
-    page.click("#cmp-go")
+    page.fill("#cmp-question textarea", _compare_question(["云阳县", "冠县"], "地区生产总值", "全部"))
+    page.click("#cmp-ask")
     page.wait_for_selector("#cmp-out table")
     table = page.inner_text("#cmp-out table")
     assert "云阳县" in table and "冠县" in table and "557.7" in table
     assert "[1]" in table and "[2]" in table  # a citation per cell
     assert page.locator("#cmp-out mark").count() >= 2
+
+
+# ---- the 对比 table and the targets across regions ----------------------------------------------
+def pick(page, box: str, option: str) -> None:
+    """Choose an option of a dropdown by its shown name."""
+    page.locator(f"#{box} input").click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def type_value(page, box: str, text: str) -> None:
+    """Type a value of one's own into a dropdown that allows it (Enter adds it)."""
+    field = page.locator(f"#{box} input")
+    field.click()
+    field.fill(text)
+    field.press("Enter")
+
+
+def build_table(page, expect: str) -> str:
+    """Click 生成对比表 and wait until the message above the table says `expect`; the message."""
+    page.click("#cmp-go")
+    page.wait_for_function("(t) => document.querySelector('#cmp-msg').innerText.includes(t)", arg=expect)
+    return page.inner_text("#cmp-msg")
+
+
+def table_rows(page, table: str = "#cmp-table") -> list[str]:
+    rows = page.locator(f"{table} [role=row]")
+    return [rows.nth(i).inner_text().replace("\n", " | ") for i in range(1, rows.count())]
+
+
+def click_row(page, text: str, table: str = "#cmp-table") -> None:
+    page.locator(f"{table} [role=row]", has_text=text).first.locator("[role=gridcell]").first.click()
+
+
+def sort_by(page, column: int, order: str = "降序排序") -> None:
+    header = page.locator("#cmp-table th").nth(column)
+    header.hover()
+    header.locator("button.cell-menu-button").click()
+    page.get_by_role("menuitem", name=order).click()
+
+
+def chart_src(page) -> str:
+    page.wait_for_selector("#cmp-chart img")
+    return page.locator("#cmp-chart img").get_attribute("src") or ""
+
+
+@needs_browser
+def test_compare_table_chart_sources_and_exports(page, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    page.get_by_role("tab", name="对比").click()
+    pick(page, "cmp-level", "县")  # every county of the index: 云阳县, 冠县 and the two anonymous 某县
+    pick(page, "cmp-indicators", "一般公共预算收入")
+    message = build_table(page, "共 8 格")
+    assert "4 个地区 × 2 个指标 × 1 个年份" in message and "4个县级地区" in message
+    rows = table_rows(page)
+    assert len(rows) == 8
+    yunyang = next(r for r in rows if r.startswith("云阳县 | 地区生产总值"))
+    assert "2022 | 557.7 | 亿元 | 4.7% | 实际" in yunyang and "云阳县·关于2022年政府工作报告目标任务" in yunyang
+    assert any("未找到" in r for r in rows)  # the 2021 report of 某县 gives no 2022 figure
+    assert any("（隐去）" in r for r in rows)  # the masked figures of the other 某县
+    assert chart_src(page).startswith("data:image/png")  # a bar chart of the four counties
+
+    # a click on a row shows its quote, highlighted inside its passage, with the document's title
+    click_row(page, "云阳县")
+    page.wait_for_selector("#cell-source-body mark")
+    assert "557.7亿元" in page.inner_text("#cmp-cell mark")
+    assert "云阳县·关于2022年政府工作报告目标任务" in page.inner_text("#cmp-cell")
+
+    # sorted by growth, highest first; a click still opens the row clicked
+    sort_by(page, 5)
+    page.wait_for_function("document.querySelectorAll('#cmp-table [role=row]')[1].innerText.includes('冠县')")
+    assert table_rows(page)[0].startswith("冠县") and "6%" in table_rows(page)[0]
+    click_row(page, "冠县")
+    page.wait_for_function("document.querySelector('#cmp-cell').innerText.includes('冠县 · ')")
+    assert "主要预期目标" in page.inner_text("#cmp-cell mark")
+
+    # the exports: every cell with its document and quote
+    with page.expect_download() as csv_download:
+        page.click("#cmp-csv")
+    csv_path = tmp_path / "table.csv"
+    csv_download.value.save_as(csv_path)
+    with csv_path.open(encoding="utf-8-sig", newline="") as handle:
+        records = list(csv.DictReader(handle))
+    assert len(records) == 8
+    yunyang_csv = next(r for r in records if r["地区"] == "云阳县" and r["指标"] == "地区生产总值")
+    assert yunyang_csv["数值"] == "557.7" and "557.7亿元" in yunyang_csv["原文"]
+    assert yunyang_csv["标题"] == "云阳县·关于2022年政府工作报告目标任务"
+    with page.expect_download() as xlsx_download:
+        page.click("#cmp-xlsx")
+    xlsx_path = tmp_path / "table.xlsx"
+    xlsx_download.value.save_as(xlsx_path)
+    sheet = load_workbook(xlsx_path).active
+    values = list(sheet.iter_rows(values_only=True))
+    header = list(values[0])
+    assert len(values) == 9 and "原文" in header and "文档" in header
+    assert any(row[header.index("数值")] == 557.7 and "557.7亿元" in row[header.index("原文")] for row in values[1:])
+
+
+@needs_browser
+def test_compare_table_line_chart_and_errors(page) -> None:
+    page.get_by_role("tab", name="对比").click()
+    # one region over several years: a line chart
+    pick(page, "cmp-regions", "冠县")
+    type_value(page, "cmp-years", "2020-2022")
+    message = build_table(page, "共 3 格")
+    assert "1 个地区 × 1 个指标 × 3 个年份" in message
+    rows = table_rows(page)
+    assert [r.split(" | ")[2] for r in rows] == ["2020", "2021", "2022"]
+    assert "未找到" in rows[0] and "8%" in rows[1] and "预计" in rows[1] and "目标" in rows[2]
+    first_chart = chart_src(page)
+    assert first_chart.startswith("data:image/png")
+
+    # errors read as Chinese messages in the tab, never a traceback
+    type_value(page, "cmp-regions", "火星县")
+    message = build_table(page, "未找到该地区的报告")
+    assert "火星县" in message and "Traceback" not in message
+    assert page.locator("#cmp-chart img").count() == 0
+    page.locator("#cmp-regions .remove-all").click()
+    type_value(page, "cmp-indicators", "幸福指数")
+    pick(page, "cmp-level", "县")
+    assert "无法识别的指标：幸福指数" in build_table(page, "无法识别的指标")
+    page.locator("#cmp-indicators .remove-all").click()
+    assert "请至少选择一个指标" in build_table(page, "请至少选择一个指标")
+    type_value(page, "cmp-indicators", "GDP")
+    type_value(page, "cmp-years", "明年")
+    assert "无法识别的年份：明年" in build_table(page, "无法识别的年份")
+
+
+@needs_browser
+def test_targets_across_regions(page) -> None:
+    page.get_by_role("tab", name="指标").click()
+    page.get_by_role("tab", name="各地区目标完成情况").click()
+    pick(page, "tgt-indicator", "森林覆盖率")
+    page.click("#tgt-go")
+    page.wait_for_selector("#target-summary")
+    summary = page.inner_text("#tgt-note")
+    assert "2022年“森林覆盖率”" in summary and "超额完成 1 个" in summary
+    row = next(r for r in table_rows(page, "#tgt-table") if r.startswith("云阳县"))
+    assert "森林覆盖率达到59%" in row and "森林覆盖率达到61%" in row and "超额完成" in row and "报告写明" in row
+    click_row(page, "云阳县", "#tgt-table")
+    page.wait_for_selector("#target-source-body mark")
+    marks = page.locator("#tgt-detail mark").all_inner_texts()
+    assert any("59%" in m for m in marks) and any("超额完成年度目标任务" in m for m in marks)
+    assert "目标：云阳县·关于2022年政府工作报告目标任务" in page.inner_text("#tgt-detail")
+
+
+@pytest.fixture(scope="module")
+def corpus_page(browser, corpus_index: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """A page on a server over the 31 provincial reports (and the samples)."""
+    index = tmp_path_factory.mktemp("ui-corpus") / "index"
+    shutil.copytree(corpus_index, index)
+    srv = Server(index)
+    try:
+        srv.wait_for("ready to answer", 180)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(srv.url)
+        tab.wait_for_selector("#question textarea")
+        yield tab
+        context.close()
+    finally:
+        srv.stop()
+
+
+@needs_browser
+def test_compare_table_of_the_provinces(corpus_page) -> None:
+    page = corpus_page
+    page.get_by_role("tab", name="对比").click()
+    pick(page, "cmp-level", "省")
+    pick(page, "cmp-years", "2025")
+    message = build_table(page, "共 31 格")
+    assert "31个省级地区" in message
+    assert chart_src(page).startswith("data:image/png")
+    sort_by(page, 5)
+    page.wait_for_function("document.querySelectorAll('#cmp-table [role=row]')[1].innerText.includes('西藏')")
+    top = table_rows(page)[0]
+    assert top.startswith("西藏自治区") and "7%" in top
+    click_row(page, "西藏自治区")
+    page.wait_for_selector("#cell-source-body mark")
+    assert "7%" in page.inner_text("#cmp-cell mark")
+    page.mouse.move(0, 0)
+    screenshot(page, "screenshots/table.png", full_page=True)
+    page.locator("#cmp-chart").screenshot(path=str(screenshot_path("screenshots/chart.png")))
 
 
 @needs_browser

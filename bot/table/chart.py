@@ -80,8 +80,11 @@ def _axis_label(cells: Sequence[Cell], by: ChartBy) -> str:
 
 
 def bar_chart(cells: Sequence[Cell], indicator: str, year: int, by: ChartBy = "growth") -> Figure:
-    """One indicator and year across regions, highest first; targets and forecasts coloured apart.
-    Regions without the figure are listed under the chart."""
+    """One indicator and year across regions as horizontal bars, highest on top (region names read
+    across, however many); targets and forecasts coloured apart. Regions without the figure are
+    listed under the chart."""
+    import textwrap
+
     import matplotlib
 
     with matplotlib.rc_context(_rc()):
@@ -89,25 +92,28 @@ def bar_chart(cells: Sequence[Cell], indicator: str, year: int, by: ChartBy = "g
         shown = [r.cell for r in ranking if r.rank is not None]
         if by == "value" and shown:  # one unit on one axis: 亿元 and 万亿元 both as the first's unit
             scale, _ = split_unit(shown[0].unit)
-            heights = [(c.value or 0.0) * split_unit(c.unit)[0] / scale for c in shown]
+            lengths = [(c.value or 0.0) * split_unit(c.unit)[0] / scale for c in shown]
         else:
-            heights = [_figure_of(c, by) or 0.0 for c in shown]
+            lengths = [_figure_of(c, by) or 0.0 for c in shown]
         missing = [r.cell.region for r in ranking if r.rank is None]
-        figure = _new_figure(max(6.0, 0.38 * len(shown) + 2.0), 4.6)
+        figure = _new_figure(6.4, max(3.2, 0.28 * len(shown) + 1.6 + (0.4 if missing else 0.0)))
         ax = figure.add_subplot()
         colours = [_KIND_COLOURS.get(c.kind or "actual", "#2f6db5") for c in shown]
-        bars = ax.bar([c.region for c in shown], heights, color=colours)
-        ax.bar_label(bars, labels=[f"{h:.6g}" for h in heights], fontsize=7, padding=2)
-        ax.set_title(f"{year}年{indicator}{'增速' if by == 'growth' else ''}（按报告数字排序）")
-        ax.set_ylabel(_axis_label(shown, by) if by == "growth" or not shown else f"数值（{shown[0].unit}）")
-        ax.tick_params(axis="x", labelrotation=60, labelsize=8)
+        bars = ax.barh(range(len(shown)), lengths, color=colours, height=0.7)
+        ax.set_yticks(range(len(shown)), [c.region for c in shown], fontsize=8)
+        ax.invert_yaxis()  # the highest on top
+        ax.bar_label(bars, labels=[f"{v:.6g}" for v in lengths], fontsize=7, padding=2)
+        ax.margins(x=0.12, y=0.01)
+        ax.set_title(f"{year}年{indicator}{'增速' if by == 'growth' else ''}（按报告数字排序）", fontsize=10)
+        ax.set_xlabel(_axis_label(shown, by) if by == "growth" or not shown else f"数值（{shown[0].unit}）")
         kinds = sorted({c.kind or "actual" for c in shown})
         if len(kinds) > 1:
             from matplotlib.patches import Patch
 
-            ax.legend(handles=[Patch(color=_KIND_COLOURS[k], label=KIND_LABELS[k]) for k in kinds], fontsize=8)
+            ax.legend(handles=[Patch(color=_KIND_COLOURS[k], label=KIND_LABELS[k]) for k in kinds], fontsize=8,
+                      loc="lower right")
         if missing:
-            figure.supxlabel("未找到：" + "、".join(missing), fontsize=8)
+            figure.supxlabel("\n".join(textwrap.wrap("未找到：" + "、".join(missing), 48)), fontsize=8)
         return figure
 
 
