@@ -293,6 +293,7 @@ class AnswerChain:
             verification=checked.verification,
             condensed_question=state["condensed"] if state["condensed"] != state["question"] else None,
             table=draft.table,
+            computed=draft.computed,
         )
 
     def _scope_note(self, state: State, plan: QueryPlan, abstained: bool) -> str:

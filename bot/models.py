@@ -61,6 +61,9 @@ class Answer(BaseModel):
     verification: Verification = Field(default_factory=Verification)
     condensed_question: str | None = None
     table: list[dict[str, str]] | None = None
+    # figures the answer counted over the index rather than read from a passage (a ranking's "31份",
+    # "第5位"); every other figure is in a cited passage
+    computed: list[str] = Field(default_factory=list)
 
     def to_json_dict(self) -> dict:
         data = self.model_dump(exclude_none=True)

@@ -203,7 +203,9 @@ def final_grounding(answer: Answer, cited_texts: list[str]) -> tuple[int, int]:
 
     text = re.sub(r"\[\d{1,3}\]", "", answer.answer)
     stated = _stated(text)
-    return len(stated), len(stated) - len(unsupported_figures(text, "\n".join(cited_texts)))
+    # a ranking's own counts ("31份", "第5位") are checked against what it says it counted
+    evidence = "\n".join([*cited_texts, *answer.computed])
+    return len(stated), len(stated) - len(unsupported_figures(text, evidence))
 
 
 def judge(item: EvalItem, answer: Answer) -> tuple[bool, list[str], bool | None, str]:

@@ -274,7 +274,7 @@ def facts_in_context(chunk: Chunk, period: _Period | None, continues_line: bool 
                     quantity=q, measure="completion" if completion else q.kind,
                     year=_sentence_year(sentence, before.years) or period.year or _default_year(chunk, stance),
                     part=before.part, span=span,
-                    stance=stance, status=stated_status(sentence),
+                    stance=stance, status=stated_status(sentence) if stance != "plan" else "unknown",  # a target has no outcome
                     quote=sentence, quote_start=offset + lead,
                 ))
             previous_subject = subject or previous_subject

@@ -29,7 +29,6 @@ LEVEL_NAMES = {"省": "省级", "市": "市级", "县": "县级", "区": "县级
 _GROWTH_Q = re.compile(r"增速|增长|增幅|涨幅|最快|最慢")
 _ASCENDING_Q = re.compile(r"最低|最慢|最小|最少|倒数|末位")
 _SUPERLATIVE_Q = re.compile(r"最|哪个|哪一个|谁")
-TOP_SHOWN = 3
 _RANGE_AFTER = re.compile(r"\s*[—–\-~～至到]\s*\d+(?:\.\d+)?\s*%")
 
 
@@ -126,10 +125,9 @@ def answer_ranking(plan: QueryPlan, facts: list[Fact], known: Sequence[Region], 
     else:
         top = ranked[0]
         word = "最低" if _ASCENDING_Q.search(plan.question) else "最高"
-        lines.append(f"{scope}，{what}{word}的是{top.cell.region}：{stated(top)}。")
-        others = [f"{e.cell.region}（{stated(e)}）" for e in ranked[1:TOP_SHOWN]]
-        if others:
-            lines.append(f"其次是{'、'.join(others)}。")
+        tied = [e for e in ranked if e.rank == top.rank]
+        lines.append(f"{scope}，{what}{word}的是"
+                     + "、".join(f"{e.cell.region}：{stated(e)}" for e in tied) + "。")
     if missing:
         lines.append(f"未找到此项数字的地区：{'、'.join(missing)}。")
     return Draft(text="\n".join(lines), quotes=citer.quotes, computed=computed)
@@ -143,8 +141,9 @@ def trend_years(plan: QueryPlan, facts: list[Fact]) -> list[int]:
     """The years a one-region question asks about: those it names, else ("近三年", "历年") the latest
     years the region's reports give figures for."""
     match = _TREND_Q.search(plan.question)
-    if len(plan.years) >= 2 and not (match and match.group(1)):  # "近三年" is the reports' last three
-        return sorted(plan.years)
+    separate_asks = len(re.findall(r"多少|几", plan.question)) > 1  # "2016年是多少？2011年是多少？"
+    if len(plan.years) >= 2 and not (match and match.group(1)) and not separate_asks:
+        return sorted(plan.years)  # "近三年" is the reports' last three, not the calendar's
     if not match:
         return []
     count = 3
