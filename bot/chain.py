@@ -152,8 +152,7 @@ class AnswerChain:
             if draft is not None:
                 return draft
         if plan.route == "lookup" and len(plan.regions) == 1 and self.facts is not None:
-            draft = answer_trend(plan, self.facts(), self.known_regions(), self.titles() if self.titles else {},
-                                 self._fetcher(passages))
+            draft = answer_trend(plan, self.facts(), self._fetcher(passages))
             if draft is not None:
                 return draft
         if self.llm is None:

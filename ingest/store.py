@@ -411,23 +411,22 @@ class IndexStore:
             for r in rows
         ]
 
-    def doc_titles(self) -> dict[str, str]:
-        """Document -> display title, per manifest generation."""
+    def _docs_by_name(self) -> dict[str, DocInfo]:
+        """The complete documents by name, per manifest generation."""
         generation = self.generation
-        cached = getattr(self, "_doc_titles", None)
+        cached = getattr(self, "_docs_cache", None)
         if cached is None or cached[0] != generation:
-            cached = (generation, {d.doc: d.title or d.doc for d in self.list_docs()})
-            self._doc_titles = cached
+            cached = (generation, {d.doc: d for d in self.list_docs()})
+            self._docs_cache = cached
         return cached[1]
 
+    def doc_titles(self) -> dict[str, str]:
+        """Document -> display title."""
+        return {name: d.title or name for name, d in self._docs_by_name().items()}
+
     def doc_years(self) -> dict[str, int | None]:
-        """Document -> the year of the report (its title or delivery year), per manifest generation."""
-        generation = self.generation
-        cached = getattr(self, "_doc_years", None)
-        if cached is None or cached[0] != generation:
-            cached = (generation, {d.doc: d.year for d in self.list_docs()})
-            self._doc_years = cached
-        return cached[1]
+        """Document -> the year of the report (its title or delivery year)."""
+        return {name: d.year for name, d in self._docs_by_name().items()}
 
     def region_index(self) -> list[Region]:
         """The regions of the complete documents, with their place in the division hierarchy."""

@@ -35,7 +35,7 @@ _STRICT_AMOUNT_Q = re.compile(r"多少(?:亿元|万元|元|万人|人|个|家|�
 _AMOUNT_Q = re.compile(r"是多少|有多少|多少")
 
 
-_RANGE_TAIL = re.compile(r"\s*[—–\-~～至到]\s*\d+(?:\.\d+)?\s*%")
+RANGE_TAIL = re.compile(r"\s*[—–\-~～至到]\s*\d+(?:\.\d+)?\s*%")
 _QUALIFIER_TAIL = re.compile(r"左右|以上|以内|以下")
 _CHANGE_TAIL = re.compile(
     r"[，,、]?\s*(?:同比|比上年|较上年)?(?:分别)?(?:增长|下降|增加|减少|提高|回落|降低)\s*-?\d+(?:\.\d+)?\s*%"
@@ -167,7 +167,7 @@ def lead_clause(fact: Fact) -> str:
     # and the change that follows an amount ("41亿元，增长9%", "15.68亿元，下降7.78%")
     same_unit_list = re.compile(
         rf"(?:\s*[、和及与]\s*-?\d+(?:\.\d+)?\s*{re.escape(q.scale_word + q.unit)})+") if q.unit else None
-    for tail_pattern in (same_unit_list, _RANGE_TAIL, _QUALIFIER_TAIL, _CHANGE_TAIL):
+    for tail_pattern in (same_unit_list, RANGE_TAIL, _QUALIFIER_TAIL, _CHANGE_TAIL):
         tail = tail_pattern.match(quote, end) if tail_pattern is not None else None
         if tail:
             end = tail.end()
@@ -215,22 +215,22 @@ def answer_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> D
             index = fetch(fact.chunk_id)
             if index is None:
                 continue
-            change = _paired_change(fact, facts) if len(measures) > 2 and fact.measure == "amount" else None
+            change = paired_change(fact, facts) if len(measures) > 2 and fact.measure == "amount" else None
             line = state_fact(fact, citer.cite(index, fact.quote), plan.region_name(fact.region))
             if change is not None and change.quantity.text not in line:
                 mark = line[line.rindex("["):] if line.endswith("]") else ""
-                line = f"{line.removesuffix(mark)}（{_change_words(change.quantity)}）{mark}"
+                line = f"{line.removesuffix(mark)}（{change_words(change.quantity)}）{mark}"
             lines.append(line)
     if not lines:
         return None
     return Draft(text="\n".join(lines), quotes=citer.quotes)
 
 
-def _paired_change(amount: Fact, facts: list[Fact]) -> Fact | None:
+def paired_change(amount: Fact, facts: list[Fact], measure: str = "growth") -> Fact | None:
     """The change the same passage states for an amount ("…2亿元，同比分别-6.2%、-19.3%"): an answer to
-    "是多少" gives both, as reports do."""
+    "是多少" gives both, as reports do, and a table cell takes both from one sentence."""
     for fact in facts:
-        if (fact.chunk_id == amount.chunk_id and fact.measure == "growth" and fact.year == amount.year
+        if (fact.chunk_id == amount.chunk_id and fact.measure == measure and fact.year == amount.year
                 and fact.stance == amount.stance and fact.part == amount.part and fact.span == amount.span
                 and fact.subject and (fact.subject == amount.subject or (
                     fact.canonical and fact.canonical == amount.canonical))):
@@ -238,7 +238,8 @@ def _paired_change(amount: Fact, facts: list[Fact]) -> Fact | None:
     return None
 
 
-def _change_words(q: Quantity) -> str:
+def change_words(q: Quantity) -> str:
+    """A change as the answer says it: 增长5%, 下降3.1%, 增速-19.3% (a sign written as such)."""
     if q.text.lstrip().startswith(("-", "－")):
         return f"增速{q.text}"
     return f"{'下降' if q.negative else '增长'}{q.text}"

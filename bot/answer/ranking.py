@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from bot.analyse.question import QueryPlan, region_aliases
 from bot.answer.draft import Citer, Draft
-from bot.answer.facts import PassageFetcher
+from bot.answer.facts import RANGE_TAIL, PassageFetcher, change_words
 from bot.table.build import group_facts, make_cell
 from bot.table.pick import indicator_units, is_rate, pick_facts
 from bot.table.rank import RankedCell, rank_cells
@@ -29,7 +29,6 @@ LEVEL_NAMES = {"省": "省级", "市": "市级", "县": "县级", "区": "县级
 _GROWTH_Q = re.compile(r"增速|增长|增幅|涨幅|最快|最慢")
 _ASCENDING_Q = re.compile(r"最低|最慢|最小|最少|倒数|末位")
 _SUPERLATIVE_Q = re.compile(r"最|哪个|哪一个|谁")
-_RANGE_AFTER = re.compile(r"\s*[—–\-~～至到]\s*\d+(?:\.\d+)?\s*%")
 
 
 def ranking_regions(plan: QueryPlan, known: Sequence[Region]) -> list[Region]:
@@ -50,13 +49,10 @@ def ranking_regions(plan: QueryPlan, known: Sequence[Region]) -> list[Region]:
 def _figure_text(fact: Fact, by: str) -> str:
     q = fact.quantity
     if q.unit and not q.text.endswith(q.unit):  # the first end of a range ("4.5-5%"): the range as written
-        ranged = _RANGE_AFTER.match(fact.quote, q.end)
+        ranged = RANGE_TAIL.match(fact.quote, q.end)
         if ranged:
-            return _figure_text(fact.model_copy(update={"quantity": q.model_copy(
-                update={"text": q.text + ranged.group(0)})}), by)
-    if by == "growth" and q.unit == "%":
-        return f"{'下降' if q.negative and not q.text.startswith('-') else '增长'}{q.text}"
-    return q.text
+            q = q.model_copy(update={"text": q.text + ranged.group(0)})
+    return change_words(q) if by == "growth" and q.unit == "%" else q.text
 
 
 def answer_ranking(plan: QueryPlan, facts: list[Fact], known: Sequence[Region], titles: dict[str, str],
@@ -153,8 +149,7 @@ def trend_years(plan: QueryPlan, facts: list[Fact]) -> list[int]:
     return years[-count:]
 
 
-def answer_trend(plan: QueryPlan, facts: list[Fact], known: Sequence[Region], titles: dict[str, str],
-                 fetch: PassageFetcher) -> Draft | None:
+def answer_trend(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> Draft | None:
     """One region's figure year by year ("上杭县近三年GDP增速"), each year cited, 未找到 where its
     reports do not give it; None unless one region, one indicator and several years are asked."""
     if len(plan.regions) != 1 or not plan.indicators:

@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from bot.analyse.question import QueryPlan
-from bot.answer.facts import SUBJECT_MIN, Scored, rank_facts
+from bot.answer.facts import SUBJECT_MIN, Scored, paired_change, rank_facts
 from bot.table.notes import figure_clause, figure_start, milestone_text
 from bot.table.rank import split_unit
 from ingest.models import Fact
@@ -155,9 +155,8 @@ def pick_facts(facts: list[Fact], key: str, name: str, indicator: str, year: int
 def growth_beside(facts: list[Fact], level: Fact, growth: Fact) -> Fact | None:
     """The change the level's own sentence states for the same subject, period and stance as the
     ranked one ("地区生产总值5.3万亿元、增长5.5%"): one sentence for both figures of the cell."""
-    for fact in facts:
-        if (fact.quote == level.quote and fact.chunk_id == level.chunk_id and fact.measure == growth.measure
-                and fact.subject == level.subject and fact.stance == growth.stance and fact.year == growth.year
-                and fact.part == growth.part and not fact.span):
-            return fact
+    beside = paired_change(level, facts, growth.measure)
+    if (beside is not None and beside.quote == level.quote and beside.stance == growth.stance
+            and beside.year == growth.year and beside.part == growth.part and not beside.span):
+        return beside
     return None
