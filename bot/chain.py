@@ -16,6 +16,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.analyse.condense import condense as condense_rules
 from bot.analyse.question import QueryPlan, analyse, find_regions
+from bot.answer.conflicts import renumbered_conflicts
 from bot.answer.draft import Draft
 from bot.answer.evidence import sentences_of
 from bot.answer.extractive import abstain, answer_extractive
@@ -31,10 +32,10 @@ from bot.answer.ranking import answer_ranking, answer_trend
 from bot.answer.status import answer_from_records
 from bot.models import Answer, Citation, Passage, Turn
 from bot.retrieve.hybrid import HybridRetriever
-from bot.verify.check import renumber, verify
+from bot.verify.check import PLANTED_NOTE, renumber, verify
 from bot.verify.numbers import numbers_with_units
-from bot.verify.safety import redact_instructions
 from ingest.models import Chunk, Fact, Indicator
+from ingest.planted import PLANTED_MARK, strip_planted
 from ingest.regions import Region, display_name
 
 State = dict[str, Any]
@@ -162,6 +163,9 @@ class AnswerChain:
         text = "".join(self.llm.stream_answer(plan.question, passages, plan.route))
         return self.llm_draft(text, passages)
 
+    def _titles(self) -> dict[str, str]:
+        return self.titles() if self.titles else {}
+
     def _fetcher(self, passages: list[Passage]) -> Callable[[str], int | None]:
         """Index of a chunk's passage; a chunk that was not retrieved is appended (verification sees it)."""
         def fetch(chunk_id: str) -> int | None:
@@ -207,12 +211,12 @@ class AnswerChain:
             facts = self._facts_for(plan, passages)
             fetch = self._fetcher(passages)
             if plan.route == "compare" and len(plan.regions) >= 2:
-                draft = answer_compare_facts(plan, facts, fetch)
+                draft = answer_compare_facts(plan, facts, fetch, self._titles())
             else:
-                draft = answer_facts(plan, facts, fetch) or answer_related(plan, facts, fetch)
+                draft = answer_facts(plan, facts, fetch, self._titles()) or answer_related(plan, facts, fetch)
                 if draft is None and plan.years_carried:
                     # the year came from the conversation: another year of this region, said to be so
-                    draft = answer_facts(plan.model_copy(update={"years": []}), facts, fetch)
+                    draft = answer_facts(plan.model_copy(update={"years": []}), facts, fetch, self._titles())
                     if draft is not None:
                         draft.text = f"（报告中没有{plan.years[0]}年的这项数据，以下是报告给出的年份）\n{draft.text}"
             if draft is not None:
@@ -228,7 +232,7 @@ class AnswerChain:
             if draft is not None:
                 return draft
             if self.facts is not None:
-                draft = answer_facts(plan, self._facts_for(plan, passages), self._fetcher(passages))
+                draft = answer_facts(plan, self._facts_for(plan, passages), self._fetcher(passages), self._titles())
                 if draft is not None:
                     return draft
         return answer_extractive(plan, passages)
@@ -263,7 +267,7 @@ class AnswerChain:
         passages: list[Passage] = state["passages"]
         plan: QueryPlan = state["plan"]
         # verify against what the answerer was allowed to use: instruction-like sentences are not evidence
-        evidence = {n: redact_instructions(passages[index].text)[0]
+        evidence = {n: strip_planted(passages[index].text)[0]
                     for n, (index, _quote) in enumerate(draft.quotes, start=1) if 0 <= index < len(passages)}
         checked = verify(draft.text, evidence, draft.computed)
         citations = []
@@ -271,7 +275,7 @@ class AnswerChain:
             index, quote = draft.quotes[old_n - 1]
             passage = passages[index]
             citations.append(Citation(
-                n=new_n, doc=passage.doc, title=(self.titles() if self.titles else {}).get(passage.doc, ""),
+                n=new_n, doc=passage.doc, title=self._titles().get(passage.doc, ""),
                 region=display_name(passage.region), year=passage_year_int(passage),
                 section=passage.section, chunk_id=passage.chunk_id, quote=quote or passage.text[:120],
             ))
@@ -280,6 +284,9 @@ class AnswerChain:
         if not text.strip():
             text = "所提供的报告中未找到可以核实的答案。"
         text = self._scope_note(state, plan, abstained) + text
+        cited_docs = {c.doc for c in citations}
+        if any(PLANTED_MARK in p.text or strip_planted(p.text)[1] for p in passages if p.doc in cited_docs):
+            text += "\n" + PLANTED_NOTE
         timings = dict(state.get("timings_ms", {}))
         return Answer(
             question=state["question"],
@@ -293,6 +300,7 @@ class AnswerChain:
             condensed_question=state["condensed"] if state["condensed"] != state["question"] else None,
             table=draft.table,
             computed=draft.computed,
+            conflicts=renumbered_conflicts(draft.conflicts, checked.used),
         )
 
     def _scope_note(self, state: State, plan: QueryPlan, abstained: bool) -> str:

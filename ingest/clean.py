@@ -13,6 +13,7 @@ import statistics
 
 import opencc
 
+from ingest.planted import strip_planted
 from ingest.quantity import repair_split_numbers
 from ingest.vocabulary import MASK_RE
 
@@ -221,7 +222,8 @@ def clean_text(text: str) -> str:
     text = normalize_width(text)
     text = fix_percent_o(text)
     text = split_inline_headings(text)
-    return repair_split_numbers(normalize_whitespace(text))
+    text = repair_split_numbers(normalize_whitespace(text))
+    return strip_planted(text)[0]
 
 
 # ---------------------------------------------------------------- masked figures

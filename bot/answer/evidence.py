@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from bot.analyse.question import QueryPlan, asked_part, region_aliases
 from bot.models import Passage
 from bot.verify.numbers import has_figure, numbers_with_units
-from bot.verify.safety import is_instruction
 from ingest.clean import find_masks
 from ingest.lexical import tokenize
+from ingest.planted import is_planted
 from ingest.terms import surface_forms, topic_variants
 from ingest.vocabulary import (
     ACTUAL_WORDS,
@@ -57,7 +57,7 @@ def sentences_of(passages: list[Passage]) -> list[Sentence]:
         for start, end in split_spans(SENTENCE, passage.text):
             raw = passage.text[start:end]
             stripped = raw.strip()
-            if len(stripped) < 4 or is_instruction(stripped):
+            if len(stripped) < 4 or is_planted(stripped):
                 continue
             lead = len(raw) - len(raw.lstrip())
             out.append(Sentence(index, stripped, start + lead))

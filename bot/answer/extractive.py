@@ -28,7 +28,7 @@ from bot.answer.evidence import (
 )
 from bot.models import Passage
 from bot.verify.numbers import has_figure, normalise
-from bot.verify.safety import is_instruction
+from ingest.planted import is_planted
 from ingest.regions import display_name
 from ingest.terms import canonical_indicator
 from ingest.vocabulary import MULTI_YEAR_RE, PROBLEM_CUE_RE, PROBLEM_QUESTION_RE, SENTENCE_RE
@@ -63,7 +63,7 @@ def units_of(passages: list[Passage]) -> list[Unit]:
                 line[s:e].strip() for s, e in split_spans(SENTENCE, line)
             ]
             for piece in pieces:
-                if len(piece) >= 4 and not is_instruction(piece):
+                if len(piece) >= 4 and not is_planted(piece):
                     units.append(Unit(index, piece, lead=line[:12]))
     return units
 
@@ -227,7 +227,7 @@ def answer_problems(plan: QueryPlan, passages: list[Passage], max_items: int = 5
     for index, passage in enumerate(passages):
         for line in passage.text.splitlines():
             cue = PROBLEM_CUE_RE.search(line)
-            if cue is None or is_instruction(line):
+            if cue is None or is_planted(line):
                 continue
             start = max(line.rfind(end, 0, cue.start()) for end in "。！？；") + 1
             sentences = [m.group(0).strip() for m in SENTENCE_RE.finditer(line[start:])]

@@ -10,7 +10,7 @@ from langchain_core.runnables import Runnable
 from bot.models import Passage, Turn
 from bot.prompts import load_prompt
 from bot.settings import Settings
-from bot.verify.safety import redact_instructions
+from ingest.planted import strip_planted
 
 ABSTAIN_MARKERS = ("未找到", "没有提到", "未提及", "无法回答", "没有相关", "未给出", "不包含")
 
@@ -33,7 +33,7 @@ def format_passages(passages: list[Passage]) -> str:
     """Numbered passages; instruction-like sentences inside them are redacted (they are data)."""
     blocks = []
     for n, passage in enumerate(passages, start=1):
-        text, _ = redact_instructions(passage.text)
+        text, _ = strip_planted(passage.text)
         year = f"{passage.year}年" if passage.year else ""
         blocks.append(f"[{n}]（{passage.doc}｜{passage.region}{year}{passage.kind}｜{passage.section}）\n{text}")
     return "\n\n".join(blocks)

@@ -13,6 +13,7 @@ _MARKER = re.compile(r"\[(\d{1,3})\]")
 # a segment ends after a run of citation markers, or at a line break
 _SEGMENT = re.compile(r"[^\n]*?(?:\[\d{1,3}\])+[）)」”’]?|[^\n]+")
 UNSUPPORTED_NOTE = "（注：回答中有无法在所引原文中核实的内容，已删除。）"
+PLANTED_NOTE = "（注：所引文件中有疑似向问答系统下达指令的文字，已作为数据忽略，未用作依据。）"
 
 
 @dataclass
