@@ -49,6 +49,26 @@ class Verification(BaseModel):
     bad_citations: list[int] = Field(default_factory=list)
 
 
+class ConflictFigure(BaseModel):
+    """One document's figure where documents disagree."""
+
+    figure: str
+    doc: str
+    title: str = ""
+    n: int  # its citation marker in the answer
+    correction: bool = False  # the document or the sentence calls itself a correction
+
+
+class Conflict(BaseModel):
+    """Documents giving different figures for one region, indicator, year and kind."""
+
+    region: str
+    indicator: str
+    year: int | None = None
+    kind: str  # actual | forecast | plan
+    figures: list[ConflictFigure]
+
+
 class Answer(BaseModel):
     id: str | None = None
     question: str
@@ -64,9 +84,12 @@ class Answer(BaseModel):
     # figures the answer counted over the index rather than read from a passage (a ranking's "31份",
     # "第5位"); every other figure is in a cited passage
     computed: list[str] = Field(default_factory=list)
+    conflicts: list[Conflict] = Field(default_factory=list)
 
     def to_json_dict(self) -> dict:
         data = self.model_dump(exclude_none=True)
         if self.id is None:
             data.pop("id", None)
+        if not self.conflicts:
+            data.pop("conflicts", None)
         return data

@@ -14,6 +14,7 @@ import gradio as gr
 import pandas as pd
 
 from bot import ui_eval
+from bot.answer.conflicts import record_conflicts
 from bot.models import Answer, Citation
 from bot.service import QAService
 from bot.settings import PROJECT_ROOT, Settings
@@ -170,13 +171,15 @@ class App:
         r, _, _ = _filters(region, None)
         status = next((k for k, v in STATUS_LABELS.items() if v == status_label), None)
         records = self.service.store.indicators(r, None, status)
+        disputed = record_conflicts(records)
         rows = [[
             i.region, i.year or "", i.name,
-            "***（隐去）" if i.masked else (f"{i.value:g}{i.unit}" if i.value is not None else ""),
+            ("***（隐去）" if i.masked else (f"{i.value:g}{i.unit}" if i.value is not None else ""))
+            + (" ⚠各文件不一致" if n in disputed else ""),
             "" if i.growth_pct is None else f"{i.growth_pct:g}", i.target_text,
             "" if i.completion_pct is None else f"{i.completion_pct:g}",
             STATUS_LABELS.get(i.status, i.status), i.rank_text, i.doc, i.quote,
-        ] for i in records]
+        ] for n, i in enumerate(records)]
         frame = pd.DataFrame(rows, columns=INDICATOR_HEADERS)
         path = self.tmp / f"指标-{uuid.uuid4().hex[:8]}.csv"
         with path.open("w", encoding="utf-8-sig", newline="") as handle:

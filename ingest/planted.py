@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-PLANTED_MARK = "〔此处疑似指令文本，已作为数据忽略〕"
+# no clause separator inside: a figure after the mark must not take it for part of its subject
+PLANTED_MARK = "〔疑似指令文本已忽略〕"
 
 # who the text speaks to or as: a chat role, a system prompt, the model itself
 _ROLE = (
@@ -74,7 +75,8 @@ def strip_planted(text: str) -> tuple[str, int]:
         sentence = match.group(0)
         if sentence.strip() and is_planted(sentence):
             found += 1
-            parts.append(PLANTED_MARK + ("\n" if sentence.endswith("\n") else ""))
+            end = sentence[-1] if sentence[-1] in "。！？!?；;\n" else ""
+            parts.append(PLANTED_MARK + (end if end in ("\n", "") else "。"))
         else:
             parts.append(sentence)
     return "".join(parts), found

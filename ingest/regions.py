@@ -399,6 +399,11 @@ _AFTER_TITLE = re.compile(
     r"\s*(?:(?:19|20)\d{2}\s*年?\s*(?:度|上半年|下半年|全年)?)?\s*(?:人民政府|政府)?\s*"
     r"(?:工作报告|工作总结|政府工作报告|年度工作|《政府工作报告》|国民经济和社会发展|民生实事|经济运行)"
 )
+# a department of the region issuing a notice in the header ("云阳县统计局关于2022年…通报")
+_AFTER_DEPARTMENT = re.compile(
+    r"\s*(?:人民政府)?(?:统计局|财政局|审计局|商务局|发展和改革(?:委员会|局)|发改委|发改局|督查办|督察办公室|"
+    r"(?:人民)?政府办公室|政府办)(?=[^\n]{0,30}(?:\n[^\n]{0,30})?(?:关于|(?:19|20)\d{2}\s*年|通报|报告|公告|总结))"
+)
 _AFTER_YEAR_TITLE = re.compile(r"\s*(?:19|20)\d{2}\s*年[^\n]{0,30}?(?:报告|总结|通报|公示|计划|情况)")
 _BEFORE_YEAR = re.compile(r"(?:19|20)\d{2}\s*年(?:度)?\s*$")
 _BEFORE_SOURCE = re.compile(r"(?:发布机构|信息来源|来源|发文机关|发布单位|发布者)\s*[:：|]?\s*$")
@@ -419,6 +424,8 @@ def _context_weight(text: str, start: int, end: int) -> float:
     if _BEFORE_PAREN.search(before) and after[:1] in ")）":
         return 1.0  # "(河北省)2017年蠡县…": a parent tag, not the subject
     if _AFTER_LEADER.match(after) or _AFTER_TITLE.match(after):
+        return 6.0
+    if _AFTER_DEPARTMENT.match(after):
         return 6.0
     if _AFTER_YEAR_TITLE.match(after) or (_BEFORE_YEAR.search(before) and re.match(r"\s*(?:人民)?政府", after)):
         return 6.0

@@ -107,7 +107,13 @@ def all_terms() -> list[str]:
 
 
 # what may stand before an indicator's name without narrowing it: the scope of the whole region
-_SCOPE_PREFIX = re.compile(r"(?:全|本|我)(?:省|市|县|区|镇|乡|州|盟|旗|街道|社会|年)?|全年|当年|年末|年底")
+# a region's own name may lead ("2022年云阳县地区生产总值"); a zone inside it may not ("经开区地区生产总值")
+_PLACE_NAME = r"[\u4e00-\u9fff]{1,7}?(?:省|市|县|区|镇|乡|州|盟|旗|街道)"
+_ZONE = re.compile(r"(?:开发|园|新|工业|功能|景|城|市|社|片|库|山|矿|高新|经开|保税|示范|产业|集聚|地)区|[城都]市|[城乡集]镇")
+_SCOPE_PREFIX = re.compile(
+    rf"(?:(?:19|20)\d{{2}}年)?(?:{_PLACE_NAME}){{0,3}}"
+    r"(?:(?:全|本|我)(?:省|市|县|区|镇|乡|州|盟|旗|街道|社会|年)?|全年|当年|年末|年底)?"
+)
 
 
 # subjects that name an indicator only when they are the whole subject ("经济增长5%左右" is GDP growth;
@@ -124,7 +130,7 @@ def canonical_indicator(text: str) -> str | None:
     for alias, canon in _ALIAS_TO_CANONICAL:
         if text.endswith(alias):
             prefix = text[: len(text) - len(alias)]
-            return canon if not prefix or _SCOPE_PREFIX.fullmatch(prefix) else None
+            return canon if not prefix or (_SCOPE_PREFIX.fullmatch(prefix) and not _ZONE.search(prefix)) else None
     return None
 
 

@@ -256,3 +256,8 @@ PROBLEM_CUE_RE = re.compile(
     r"(?:困难|问题|挑战|矛盾|短板)(?:和|与|、)(?:困难|问题|挑战|不足|矛盾|短板|弱项)|"
     r"存在(?:的)?(?:一些|不少)?(?:突出)?(?:问题|不足)"
 )
+
+
+# ---------------------------------------------------------------- documents that correct others
+# a notice that corrects an earlier figure says so in its title or beside the figure
+CORRECTION_RE = re.compile(r"更正|勘误|修正|订正|复核|核实后|最终核实|核定|修订后?的?数据|补充通报|以此为准")

@@ -160,6 +160,9 @@ def test_samples(prefix: str, name: str, level: str, anonymous: bool, parents: l
          "某县", "县", True),
         ("政府工作报告\n——2024年1月10日在朝阳区第十七届人民代表大会第三次会议上\n北京市朝阳区区长 文献\n各位代表：\n"
          "全区经济持续向好。", "朝阳区", "区", False),
+        # a notice issued by one of the region's departments
+        ("冠县财政局关于2021年全县预算执行情况的报告\n全县一般公共预算收入12.6亿元。", "冠县", "县", False),
+        ("蠡县统计局\n2016年国民经济主要指标完成情况通报\n全县生产总值增长6.5%。", "蠡县", "县", False),
     ],
 )
 def test_header_shapes(text: str, name: str, level: str, anonymous: bool) -> None:

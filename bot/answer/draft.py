@@ -14,6 +14,8 @@ class Draft:
     # figures the answerer computed over the index, not read from a passage: how many reports a ranking
     # covers, a region's place in it ("31份", "第6位"); verification accepts exactly these
     computed: list[str] = field(default_factory=list)
+    # documents that disagree on a figure (bot.answer.conflicts); their `n` are this draft's markers
+    conflicts: list = field(default_factory=list)
 
 
 class Citer:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.analyse.question import QueryPlan
+from bot.answer.conflicts import Conflict, conflict_note, rivals
 from bot.answer.draft import Citer, Draft
 from bot.answer.evidence import QueryTerms, match_score, query_terms
 from ingest.models import Fact
@@ -198,12 +199,15 @@ def state_fact(fact: Fact, mark: str, region_name: str) -> str:
     return f"{region_name}{year}{part}{clause}{mark}"
 
 
-def answer_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> Draft | None:
-    """A lookup answered from facts, one line per indicator asked, or None when no fact names it."""
+def answer_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher,
+                 titles: dict[str, str] | None = None) -> Draft | None:
+    """A lookup answered from facts, one line per indicator asked, or None when no fact names it.
+    When another document states the same figure differently, both are given (see conflicts)."""
     asked = [plan] if len(plan.indicators) <= 1 else [
         plan.model_copy(update={"indicators": [indicator]}) for indicator in plan.indicators]
     citer = Citer()
     lines: list[str] = []
+    conflicts: list[Conflict] = []
     for sub in asked:
         for measures in measure_asks(sub):
             ranked = rank_facts(sub, facts, measures)
@@ -217,13 +221,26 @@ def answer_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> D
                 continue
             change = paired_change(fact, facts) if len(measures) > 2 and fact.measure == "amount" else None
             line = state_fact(fact, citer.cite(index, fact.quote), plan.region_name(fact.region))
+            mark = line[line.rindex("["):] if line.endswith("]") else ""
             if change is not None and change.quantity.text not in line:
-                mark = line[line.rindex("["):] if line.endswith("]") else ""
                 line = f"{line.removesuffix(mark)}（{change_words(change.quantity)}）{mark}"
-            lines.append(line)
+            lines.append(line + disagreement(fact, ranked, mark, citer, fetch, titles, plan, conflicts))
     if not lines:
         return None
-    return Draft(text="\n".join(lines), quotes=citer.quotes)
+    return Draft(text="\n".join(lines), quotes=citer.quotes, conflicts=conflicts)
+
+
+def disagreement(fact: Fact, ranked: list[Scored], mark: str, citer: Citer, fetch: PassageFetcher,
+                 titles: dict[str, str] | None, plan: QueryPlan, conflicts: list[Conflict]) -> str:
+    """A new line giving the figures other documents state for `fact`'s figure ("" when none differ);
+    the Conflict goes into `conflicts`."""
+    others = rivals(fact, (s.fact for s in ranked if s.fact is not fact))
+    shown = conflict_note(fact, others, mark, citer, fetch, titles or {}, plan.region_name(fact.region),
+                          lead_clause) if others and mark else None
+    if shown is None:
+        return ""
+    conflicts.append(shown[1])
+    return "\n" + shown[0]
 
 
 def paired_change(amount: Fact, facts: list[Fact], measure: str = "growth") -> Fact | None:
@@ -273,12 +290,15 @@ def answer_related(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) ->
     return Draft(text=text, quotes=citer.quotes, abstained=True)
 
 
-def answer_compare_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher) -> Draft | None:
+def answer_compare_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetcher,
+                         titles: dict[str, str] | None = None) -> Draft | None:
     """Each region's fact for the asked figure, one line each, and which is higher when the figures
-    are of one kind; a region whose reports do not give it says so."""
+    are of one kind; a region whose reports do not give it says so, and one whose documents disagree
+    shows both figures."""
     if len(plan.regions) < 2:
         return None
     citer = Citer()
+    conflicts: list[Conflict] = []
     lines: list[str] = []
     rows: list[dict[str, str]] = []
     values: list[tuple[str, Fact, str]] = []
@@ -294,7 +314,8 @@ def answer_compare_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetch
             continue
         fact = ranked[0].fact
         mark = citer.cite(index, fact.quote)
-        lines.append(f"- {state_fact(fact, mark, name)}")
+        lines.append(f"- {state_fact(fact, mark, name)}"
+                     + disagreement(fact, ranked, mark, citer, fetch, titles, plan, conflicts).replace("\n", "\n  "))
         rows.append({"地区": name, "年份": str(fact.year or ""), "指标": fact.subject, "数值": fact.quantity.text,
                      "出处": mark})
         if not fact.quantity.masked:
@@ -314,7 +335,9 @@ def answer_compare_facts(plan: QueryPlan, facts: list[Fact], fetch: PassageFetch
             text += f"\n结论：按报告数字，{'、'.join(v[0] for v in comparable)}持平{note}。"
         else:
             text += f"\n结论：按报告数字，{top[0]}最高（{top[1].quantity.text}{top[2]}）{note}。"
-    return Draft(text=text, quotes=citer.quotes, table=rows)
+        if conflicts:
+            text += "（注意：有地区的数字各文件不一致，见上）"
+    return Draft(text=text, quotes=citer.quotes, table=rows, conflicts=conflicts)
 
 
 def _asked(plan: QueryPlan) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from bot.answer.conflicts import conflict_remarks
 from bot.table.models import NOT_FOUND, POINTS_NOTE, Cell, CellKind, Table, TableError, TableRequest
 from bot.table.notes import fact_notes
 from bot.table.pick import indicator_units, pick_facts
@@ -72,7 +73,7 @@ def fill_cell(facts: list[Fact], region: Region, label: str, indicator: str, yea
     units = units or {}
     level, growth = pick_facts(facts, region.key, label, indicator, year, units.get(indicator, frozenset()))
     if level is not None or growth is not None:
-        return make_cell(label, indicator, year, level, growth, titles)
+        return make_cell(label, indicator, year, level, growth, titles, conflict_remarks((level, growth), facts, titles))
     for specific in UMBRELLA_INDICATORS.get(indicator, ()):
         level, growth = pick_facts(facts, region.key, label, specific, year, units.get(specific, frozenset()))
         if level is not None or growth is not None:
