@@ -64,6 +64,10 @@ class Answer(BaseModel):
     # figures the answer counted over the index rather than read from a passage (a ranking's "31份",
     # "第5位"); every other figure is in a cited passage
     computed: list[str] = Field(default_factory=list)
+    # set when the LLM endpoint failed and the answer is the offline one (llm is then "extractive"):
+    # why ("timeout" | "unreachable" | "unauthorized" | "rejected" | "error") and the notice shown atop the answer
+    fallback: str | None = None
+    notice: str | None = None
 
     def to_json_dict(self) -> dict:
         data = self.model_dump(exclude_none=True)
