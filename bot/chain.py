@@ -109,13 +109,15 @@ class AnswerChain:
         # indicator records (status/compare answers) and the chunks they quote
         self.records = records
         self.chunk_lookup = chunk_lookup
+        condense, answer = stage("condensed", "condense", self._condense), stage("draft", "answer", self._answer)
+        if llm is not None:
+            condense = offline_fallback(condense, stage("condensed", "condense_offline", self._condense_offline))
+            answer = offline_fallback(answer, stage("draft", "answer_offline", self._answer_without_llm))
         self.runnable: Runnable = (
-            offline_fallback(stage("condensed", "condense", self._condense),
-                             stage("condensed", "condense_offline", self._condense_offline))
+            condense
             | stage("plan", "route", self._route)
             | stage("passages", "retrieve", self._retrieve)
-            | offline_fallback(stage("draft", "answer", self._answer),
-                               stage("draft", "answer_offline", self._answer_without_llm))
+            | answer
             | timed("verify", self._verify)
         )
 

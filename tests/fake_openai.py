@@ -13,9 +13,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class ScriptedChatServer:
     """Scripted replies; or, with `status`, every request answered with that HTTP error (401: a refused
-    key); or, with `hang`, every request held without a reply until the server stops (a timeout)."""
+    key); or, with `hang`, every request held without a reply until the server stops (a timeout); with
+    `break_after`, a streamed reply stops after that many chunks with an error event (a broken stream)."""
 
-    def __init__(self, replies: list[str] | None = None, status: int | None = None, hang: bool = False) -> None:
+    def __init__(self, replies: list[str] | None = None, status: int | None = None, hang: bool = False,
+                 break_after: int | None = None) -> None:
         self.replies: list[str] = list(replies or [])
         self.requests: list[dict] = []
         self.status = status
@@ -75,6 +77,11 @@ class ScriptedChatServer:
                 self.end_headers()
                 pieces = [reply[i : i + 5] for i in range(0, len(reply), 5)] or [""]
                 for index, piece in enumerate(pieces):
+                    if break_after is not None and index == break_after:
+                        error = {"error": {"message": "upstream overloaded", "type": "server_error"}}
+                        self.wfile.write(f"data: {json.dumps(error)}\n\n".encode())
+                        self.wfile.flush()
+                        return
                     chunk = {
                         "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
                         "model": model,

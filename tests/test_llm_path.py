@@ -146,6 +146,15 @@ def test_timeout_falls_back(failing_service):
     assert server.requests, "the request never reached the endpoint"
 
 
+def test_stream_broken_half_way_falls_back(failing_service):
+    with ScriptedChatServer(["云阳县2022年地区生产总值999亿元[1]，另有说明。"], break_after=3) as server:
+        parts = list(failing_service(server.base_url).ask_stream(QUESTION))
+    partial = [p for p in parts if isinstance(p, str)]
+    assert partial and "云阳县" in partial[-1], "no tokens arrived before the break"
+    assert_fell_back(parts[-1], "error")
+    assert "557.7亿元" in parts[-1].answer and "999" not in parts[-1].answer
+
+
 def test_endpoint_is_used_again_once_it_recovers(failing_service):
     with ScriptedChatServer(["云阳县2022年地区生产总值557.7亿元[1]。"], status=401) as server:
         service = failing_service(server.base_url, llm_retry_after_s=0)
