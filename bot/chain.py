@@ -1,7 +1,8 @@
 """The answer chain as LCEL: condense → route → retrieve → answer → verify.
 
 Each stage is a small Runnable over a state dict; the extractive and LLM answerers share
-retrieval and verification.
+retrieval and verification. The two LLM stages (condense, answer) fall back, through LCEL's
+`with_fallbacks`, to their offline versions when the endpoint fails; the answer then says so.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from bot.answer.facts import (
     answer_targets,
     unknown_region,
 )
-from bot.answer.llm import ABSTAIN_MARKERS, LLMBackend
+from bot.answer.llm import ABSTAIN_MARKERS, FALLBACK_NOTICE, LLMBackend, LLMUnavailable
 from bot.answer.ranking import answer_ranking, answer_trend
 from bot.answer.status import answer_from_records
 from bot.models import Answer, Citation, Passage, Turn
@@ -39,6 +40,7 @@ from ingest.planted import PLANTED_MARK, strip_planted
 from ingest.regions import Region, display_name
 
 State = dict[str, Any]
+LLM_ERROR = "llm_error"  # state key: the LLMUnavailable that made a stage fall back
 _MARKER = re.compile(r"\[(\d{1,3})\]")
 
 
@@ -57,6 +59,12 @@ def stage(key: str, name: str, fn: Callable[[State], Any]) -> Runnable:
     """A chain stage that adds `key` to the state. Unlike RunnablePassthrough.assign it runs on the
     calling thread: no thread-pool hop per stage, and the embedder's OpenMP team is reused."""
     return RunnableLambda(lambda state: {**state, key: _run_timed(name, fn, state)}).with_config(run_name=name)
+
+
+def offline_fallback(primary: Runnable, offline: Runnable) -> Runnable:
+    """The offline stage when the LLM stage raises LLMUnavailable; the error is put in the state under
+    LLM_ERROR (the fallback returns the whole state, so verification sees it). Other errors propagate."""
+    return primary.with_fallbacks([offline], exceptions_to_handle=(LLMUnavailable,), exception_key=LLM_ERROR)
 
 
 def passage_year_int(passage: Passage) -> int | None:
@@ -102,11 +110,15 @@ class AnswerChain:
         # indicator records (status/compare answers) and the chunks they quote
         self.records = records
         self.chunk_lookup = chunk_lookup
+        condense, answer = stage("condensed", "condense", self._condense), stage("draft", "answer", self._answer)
+        if llm is not None:
+            condense = offline_fallback(condense, stage("condensed", "condense_offline", self._condense_offline))
+            answer = offline_fallback(answer, stage("draft", "answer_offline", self._answer_without_llm))
         self.runnable: Runnable = (
-            stage("condensed", "condense", self._condense)
+            condense
             | stage("plan", "route", self._route)
             | stage("passages", "retrieve", self._retrieve)
-            | stage("draft", "answer", self._answer)
+            | answer
             | timed("verify", self._verify)
         )
 
@@ -115,7 +127,10 @@ class AnswerChain:
         history: list[Turn] = state.get("history") or []
         if self.llm is not None and history:
             return self.llm.condense(state["question"], history)
-        return condense_rules(state["question"], history, self.known_regions(), self.today)
+        return self._condense_offline(state)
+
+    def _condense_offline(self, state: State) -> str:
+        return condense_rules(state["question"], state.get("history") or [], self.known_regions(), self.today)
 
     def _route(self, state: State) -> QueryPlan:
         plan = analyse(state["condensed"], self.known_regions(), state.get("region"), state.get("year"),
@@ -142,6 +157,12 @@ class AnswerChain:
         return result.passages
 
     def _answer(self, state: State) -> Draft:
+        return self._draft(state, self.llm)
+
+    def _answer_without_llm(self, state: State) -> Draft:
+        return self._draft(state, None)
+
+    def _draft(self, state: State, llm: LLMBackend | None) -> Draft:
         plan: QueryPlan = state["plan"]
         passages: list[Passage] = state["passages"]
         if plan.unknown_regions and not plan.regions:
@@ -156,11 +177,11 @@ class AnswerChain:
             draft = answer_trend(plan, self.facts(), self._fetcher(passages))
             if draft is not None:
                 return draft
-        if self.llm is None:
+        if llm is None:
             return self._answer_offline(plan, passages)
         if not passages:
             return answer_extractive(plan, passages)
-        text = "".join(self.llm.stream_answer(plan.question, passages, plan.route))
+        text = "".join(llm.stream_answer(plan.question, passages, plan.route))
         return self.llm_draft(text, passages)
 
     def _titles(self) -> dict[str, str]:
@@ -287,6 +308,9 @@ class AnswerChain:
         cited_docs = {c.doc for c in citations}
         if any(PLANTED_MARK in p.text or strip_planted(p.text)[1] for p in passages if p.doc in cited_docs):
             text += "\n" + PLANTED_NOTE
+        failure: LLMUnavailable | None = state.get(LLM_ERROR)
+        if failure is not None:
+            text = f"（{FALLBACK_NOTICE}）\n{text}"
         timings = dict(state.get("timings_ms", {}))
         return Answer(
             question=state["question"],
@@ -294,7 +318,9 @@ class AnswerChain:
             citations=citations,
             abstained=abstained,
             route=plan.route,
-            llm=self.llm.name if self.llm is not None else "extractive",
+            llm=self.llm.name if self.llm is not None and failure is None else "extractive",
+            fallback=failure.reason if failure is not None else None,
+            notice=FALLBACK_NOTICE if failure is not None else None,
             timings_ms=timings,
             verification=checked.verification,
             condensed_question=state["condensed"] if state["condensed"] != state["question"] else None,
@@ -336,17 +362,25 @@ class AnswerChain:
         start = time.perf_counter()
         state: State = {"question": question, "history": history or [], "region": region, "year": year,
                         "kind": kind, "timings_ms": {}}
-        state["condensed"] = self._condense(state)
+        try:
+            state["condensed"] = self._condense(state)
+        except LLMUnavailable as exc:
+            state[LLM_ERROR] = exc
+            state["condensed"] = self._condense_offline(state)
         state["plan"] = self._route(state)
         state["passages"] = self._retrieve(state)
         if not state["passages"]:
             state["draft"] = answer_extractive(state["plan"], [])
         else:
             text = ""
-            for token in self.llm.stream_answer(state["plan"].question, state["passages"], state["plan"].route):
-                text += token
-                yield text
-            state["draft"] = self.llm_draft(text, state["passages"])
+            try:
+                for token in self.llm.stream_answer(state["plan"].question, state["passages"], state["plan"].route):
+                    text += token
+                    yield text
+                state["draft"] = self.llm_draft(text, state["passages"])
+            except LLMUnavailable as exc:  # possibly half-way through: the offline answer replaces the tokens
+                state[LLM_ERROR] = exc
+                state["draft"] = self._answer_without_llm(state)
         answer = self._verify(state)
         answer.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)
         yield answer

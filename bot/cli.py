@@ -1,4 +1,4 @@
-"""`govqa` command line: ingest, ask, docs, remove, indicators, table, eval, chat, bench."""
+"""`govqa` command line: ingest, ask, docs, remove, indicators, table, eval, chat, adduser."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def _progress_bar(total_label: str):
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from bot.answer.llm import make_chat_model
+    from ingest.indicators import LLMExtractor
     from ingest.pipeline import Overrides, ingest_paths
     from ingest.store import open_store
 
@@ -49,7 +50,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         Overrides(region=args.region, year=args.year, kind=args.kind),
         settings.chunk_min, settings.chunk_max, settings.chunk_overlap, settings.embed_batch,
         settings.max_file_mb * 1024 * 1024, progress,
-        chat_model=make_chat_model(settings) if settings.llm_enabled else None,
+        # one extractor for the whole ingest: an endpoint that is down is tried once, not once per document
+        chat_model=LLMExtractor(make_chat_model(settings)) if settings.llm_enabled else None,
     )
     close()
     if args.json:
@@ -202,9 +204,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.auth import load_auth
     from bot.ui import launch
 
-    launch(_settings(args), host=args.host, port=args.port)
+    settings = _settings(args)
+    if settings.auth_file:
+        load_auth(settings.auth_file)  # refuse to start on a bad or old-format auth file, before loading anything
+    launch(settings, host=args.host, port=args.port)
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    """One line of stdin (--password-stdin), else typed twice without echo."""
+    import getpass
+
+    from bot.auth import AuthFileError
+
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    try:
+        first = getpass.getpass("密码：")
+        second = getpass.getpass("再次输入密码：")
+    except (EOFError, KeyboardInterrupt):
+        raise AuthFileError("已取消") from None
+    if first != second:
+        raise AuthFileError("两次输入的密码不一致")
+    return first
+
+
+def cmd_adduser(args: argparse.Namespace) -> int:
+    from bot.auth import set_user
+
+    path = args.auth_file or load_settings().auth_file
+    if not path:
+        print("错误：请用 --auth-file 或环境变量 GOVQA_AUTH_FILE 指定用户文件", file=sys.stderr)
+        return 2
+    replaced = set_user(Path(path), args.name, _read_password(args.password_stdin))
+    print(f"{'已更新' if replaced else '已添加'}用户 {args.name.strip()}（{path}，权限 0600）")
     return 0
 
 
@@ -275,6 +311,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("adduser", help="add a login user, or set a user's password (scrypt hash)")
+    p.add_argument("name")
+    p.add_argument("--auth-file", help="the user file (default GOVQA_AUTH_FILE)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    p.set_defaults(func=cmd_adduser)
     return parser
 
 
@@ -285,6 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     for handler in logging.getLogger().handlers:
         # bm25s lowers its own logger's level while indexing; keep its debug chatter off the console
         handler.addFilter(lambda record: record.name != "bm25s" or record.levelno >= logging.WARNING)
+    from bot.auth import AuthFileError
     from ingest.embed import EmbedderError
     from ingest.store import IndexError_
 
@@ -293,6 +336,9 @@ def main(argv: list[str] | None = None) -> int:
     except (IndexError_, EmbedderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except AuthFileError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

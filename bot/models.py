@@ -85,6 +85,10 @@ class Answer(BaseModel):
     # "第5位"); every other figure is in a cited passage
     computed: list[str] = Field(default_factory=list)
     conflicts: list[Conflict] = Field(default_factory=list)
+    # set when the LLM endpoint failed and the answer is the offline one (llm is then "extractive"):
+    # why ("timeout" | "unreachable" | "unauthorized" | "rejected" | "error") and the notice shown atop the answer
+    fallback: str | None = None
+    notice: str | None = None
 
     def to_json_dict(self) -> dict:
         data = self.model_dump(exclude_none=True)

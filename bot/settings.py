@@ -30,7 +30,11 @@ class Settings(BaseSettings):
     llm_model: str = Field("deepseek-chat", description="chat model name on that endpoint")
     llm_api_key: str | None = Field(None, description="API key for the chat endpoint")
     llm_temperature: float = 0.0
-    llm_timeout_s: float = 60.0
+    llm_timeout_s: float = Field(60.0, description="seconds an LLM request may take (read/write) before it fails")
+    llm_connect_timeout_s: float = Field(5.0, description="seconds to connect to the LLM endpoint before it counts as down")
+    llm_retry_after_s: float = Field(
+        30.0, description="after an LLM endpoint failure, answer offline this long before trying the endpoint again"
+    )
 
     max_file_mb: int = Field(10, description="larger files are refused (embedding 10 MB takes hours on 2 cores)")
     chunk_min: int = 150
@@ -48,7 +52,13 @@ class Settings(BaseSettings):
 
     samples_dir: Path = PROJECT_ROOT / "data" / "samples"
     prompts_dir: Path = PROJECT_ROOT / "prompts"
-    auth_file: Path | None = Field(None, description="user:sha256-hash lines; turns on Gradio login")
+    auth_file: Path | None = Field(
+        None, description="user:scrypt$… lines written by `govqa adduser NAME`; turns on Gradio login"
+    )
+    login_max_failures: int = Field(5, description="failed logins in a row before a user is locked out for a while")
+    login_lockout_s: float = Field(
+        30.0, description="first lockout after too many failed logins; doubles with each further failure"
+    )
 
     @property
     def llm_enabled(self) -> bool:

@@ -12,8 +12,6 @@ import os
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio is imported
 
-import hashlib
-import hmac
 import json
 import logging
 import threading
@@ -118,35 +116,6 @@ def warm_up(service: QAService, state: StartupState) -> None:
         return
     print(f"[govqa] index warmed up in {time.perf_counter() - start:.1f} s", flush=True)
     state.finish("")
-
-
-# ---- auth ------------------------------------------------------------------------------------
-def load_auth(path: Path) -> dict[str, str]:
-    """`user:sha256hex` lines (blank lines and # comments ignored)."""
-    users: dict[str, str] = {}
-    for line_no, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        user, sep, digest = line.partition(":")
-        digest = digest.strip().lower()
-        if not sep or not user.strip() or len(digest) != 64:
-            raise ValueError(f"{path}:{line_no}: expected 'user:sha256hex'")
-        users[user.strip()] = digest
-    if not users:
-        raise ValueError(f"{path}: no users")
-    return users
-
-
-def make_auth(path: Path):
-    users = load_auth(path)
-
-    def check(username: str, password: str) -> bool:
-        expected = users.get(username)
-        actual = hashlib.sha256(password.encode("utf-8")).hexdigest()
-        return expected is not None and hmac.compare_digest(expected, actual)
-
-    return check
 
 
 # ---- small helpers ---------------------------------------------------------------------------

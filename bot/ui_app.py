@@ -15,11 +15,12 @@ import pandas as pd
 
 from bot import ui_eval
 from bot.answer.conflicts import record_conflicts
+from bot.auth import make_auth
 from bot.models import Answer, Citation
 from bot.service import QAService
 from bot.settings import PROJECT_ROOT, Settings
 from bot.table.select import LEVELS
-from bot.ui import ALL, StartupState, _compare_question, _filters, _parse_history, _translate, make_auth
+from bot.ui import ALL, StartupState, _compare_question, _filters, _parse_history, _translate
 from bot.ui_render import (
     CSS,
     HEAD,
@@ -519,7 +520,7 @@ def launch_kwargs(settings: Settings) -> dict:
         "max_file_size": f"{settings.max_file_mb}mb",
     }
     if settings.auth_file:
-        kwargs["auth"] = make_auth(Path(settings.auth_file))
+        kwargs["auth"] = make_auth(Path(settings.auth_file), settings.login_max_failures, settings.login_lockout_s)
         kwargs["auth_message"] = "请输入用户名和密码登录"
     return kwargs
 

@@ -8,23 +8,28 @@ Statements about several indicators ("地区生产总值等5项经济指标未�
 ("已完成170项…未完成事项5项") become records of their own. Masked figures stay masked.
 
 An optional chat model may add records; each must quote its chunk exactly and state no figure
-its quote does not (checked as quantities).
+its quote does not (checked as quantities). An endpoint that is down never fails an ingest: the
+extractor logs one warning and stays off (LLMExtractor).
 """
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
 from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 from ingest.facts import chunk_facts_year, facts_of_chunks
+from ingest.llm_errors import ENDPOINT_DOWN, failure_reason
 from ingest.models import Chunk, Fact, Indicator, Status
 from ingest.quantity import find_quantities
 from ingest.terms import canonical_indicator
 from ingest.vocabulary import SENTENCE_RE, stated_status
 
+log = logging.getLogger(__name__)
 QUOTE_SPAN = 320
 _MEASURES = ("amount", "count", "growth", "share", "points", "completion", "ratio")
 _LOWER_IS_BETTER = ("以内", "以下", "不超过", "不高于")
@@ -186,8 +191,9 @@ def dedupe(records: Iterable[Indicator]) -> list[Indicator]:
 
 
 def extract_indicators(chunks: list[Chunk], chat_model: Any = None, facts: list[Fact] | None = None) -> list[Indicator]:
-    """Records for every chunk from its facts and statements; with a chat model, LLM-extracted records
-    are added (only those whose quote is an exact substring of their chunk)."""
+    """Records for every chunk from its facts and statements; with a chat model (or an LLMExtractor, which
+    keeps its state across documents), LLM-extracted records are added (only those whose quote is an
+    exact substring of their chunk)."""
     facts = facts if facts is not None else facts_of_chunks(chunks)
     by_chunk: dict[str, list[Fact]] = {}
     for fact in facts:
@@ -197,7 +203,8 @@ def extract_indicators(chunks: list[Chunk], chat_model: Any = None, facts: list[
         records.extend(_records_of_chunk(chunk, by_chunk.get(chunk.id, [])))
         records.extend(_statement_records(chunk))
     if chat_model is not None:
-        records.extend(extract_with_llm(chunks, chat_model))
+        extractor = chat_model if isinstance(chat_model, LLMExtractor) else LLMExtractor(chat_model)
+        records.extend(extractor.extract(chunks))
     return dedupe(records)
 
 
@@ -232,30 +239,70 @@ def _extract_prompt(chunk: Chunk) -> str:
             .replace("{text}", chunk.text))
 
 
+class LLMExtractor:
+    """The LLM indicator extractor over one chat model, for a whole ingest (pass it as the pipeline's
+    chat_model). A reply that does not parse loses that chunk's LLM records only. An endpoint that is
+    unreachable, times out, refuses the key or answers with an error turns the extractor off for the rest
+    of the ingest, with one warning: the rule-based records still go in, and the ingest neither fails nor
+    waits a timeout per chunk."""
+
+    def __init__(self, chat_model: Any) -> None:
+        self.chat_model = chat_model
+        self.off_reason: str | None = None
+        self._structured: Any = None
+        self._lock = threading.Lock()
+
+    def extract(self, chunks: list[Chunk]) -> list[Indicator]:
+        out: list[Indicator] = []
+        for chunk in chunks:
+            if self.off_reason is not None:
+                break
+            result = self._ask(chunk)
+            if result is not None:
+                out.extend(_checked_records(chunk, result))
+        return out
+
+    def _ask(self, chunk: Chunk) -> ExtractedIndicators | None:
+        try:
+            if self._structured is None:
+                self._structured = self.chat_model.with_structured_output(ExtractedIndicators)
+            result = self._structured.invoke(_extract_prompt(chunk))
+        except Exception as exc:  # one bad reply must not stop ingestion
+            reason = failure_reason(exc)
+            if reason in ENDPOINT_DOWN:
+                with self._lock:
+                    if self.off_reason is None:
+                        self.off_reason = reason
+                        log.warning("LLM indicator extractor off for the rest of this ingest: the endpoint failed "
+                                    "(%s: %s); rule-based indicator records still go in", reason, exc)
+            else:
+                log.info("LLM indicator extraction skipped chunk %s: %s", chunk.id, exc)
+            return None
+        if isinstance(result, dict):
+            result = ExtractedIndicators.model_validate(result)
+        return result
+
+
 def extract_with_llm(chunks: list[Chunk], chat_model: Any) -> list[Indicator]:
     """Records from a chat model's structured output; a record whose quote is not an exact substring
     of its chunk's text is dropped, and so is any figure not written in its quote."""
-    structured = chat_model.with_structured_output(ExtractedIndicators)
+    return LLMExtractor(chat_model).extract(chunks)
+
+
+def _checked_records(chunk: Chunk, result: ExtractedIndicators) -> list[Indicator]:
     out: list[Indicator] = []
-    for chunk in chunks:
-        try:
-            result = structured.invoke(_extract_prompt(chunk))
-        except Exception:  # one bad reply must not stop ingestion
+    for item in getattr(result, "records", []) or []:
+        quote = item.quote.strip()
+        if not quote or quote not in chunk.text or not _figures_in_quote(item, quote):
             continue
-        if isinstance(result, dict):
-            result = ExtractedIndicators.model_validate(result)
-        for item in getattr(result, "records", []) or []:
-            quote = item.quote.strip()
-            if not quote or quote not in chunk.text or not _figures_in_quote(item, quote):
-                continue
-            masked = item.masked or (item.value is None and any(q.masked for q in find_quantities(quote)))
-            out.append(Indicator(
-                region=chunk.region, year=chunk_facts_year(chunk), name=canonical_indicator(item.name) or item.name,
-                name_raw=item.name, value=None if masked else item.value, unit=item.unit,
-                growth_pct=item.growth_pct, target_text=item.target_text, target_value=item.target_value,
-                completion_pct=item.completion_pct, status=item.status, rank_text=item.rank_text,
-                masked=masked, doc=chunk.doc, chunk_id=chunk.id, quote=quote,
-            ))
+        masked = item.masked or (item.value is None and any(q.masked for q in find_quantities(quote)))
+        out.append(Indicator(
+            region=chunk.region, year=chunk_facts_year(chunk), name=canonical_indicator(item.name) or item.name,
+            name_raw=item.name, value=None if masked else item.value, unit=item.unit,
+            growth_pct=item.growth_pct, target_text=item.target_text, target_value=item.target_value,
+            completion_pct=item.completion_pct, status=item.status, rank_text=item.rank_text,
+            masked=masked, doc=chunk.doc, chunk_id=chunk.id, quote=quote,
+        ))
     return out
 
 

@@ -12,10 +12,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class ScriptedChatServer:
-    def __init__(self, replies: list[str] | None = None) -> None:
+    """Scripted replies; or, with `status`, every request answered with that HTTP error (401: a refused
+    key); or, with `hang`, every request held without a reply until the server stops (a timeout); with
+    `break_after`, a streamed reply stops after that many chunks with an error event (a broken stream)."""
+
+    def __init__(self, replies: list[str] | None = None, status: int | None = None, hang: bool = False,
+                 break_after: int | None = None) -> None:
         self.replies: list[str] = list(replies or [])
         self.requests: list[dict] = []
+        self.status = status
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -26,14 +33,30 @@ class ScriptedChatServer:
                 body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
                 with server._lock:
                     server.requests.append(body)
-                    reply = server.replies.pop(0) if server.replies else "所提供的报告中未找到相关内容。"
                 if not self.path.endswith("/chat/completions"):
                     self.send_error(404)
                     return
+                if hang:
+                    server._stopping.wait()
+                    return
+                if server.status is not None:
+                    self._error(server.status)
+                    return
+                with server._lock:
+                    reply = server.replies.pop(0) if server.replies else "所提供的报告中未找到相关内容。"
                 if body.get("stream"):
                     self._stream(reply, body.get("model", "scripted"))
                 else:
                     self._json(reply, body.get("model", "scripted"))
+
+            def _error(self, status: int) -> None:
+                payload = json.dumps({"error": {"message": f"scripted error {status}", "type": "invalid_request_error",
+                                                "code": "invalid_api_key" if status == 401 else None}}).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
 
             def _json(self, reply: str, model: str) -> None:
                 payload = json.dumps({
@@ -54,6 +77,11 @@ class ScriptedChatServer:
                 self.end_headers()
                 pieces = [reply[i : i + 5] for i in range(0, len(reply), 5)] or [""]
                 for index, piece in enumerate(pieces):
+                    if break_after is not None and index == break_after:
+                        error = {"error": {"message": "upstream overloaded", "type": "server_error"}}
+                        self.wfile.write(f"data: {json.dumps(error)}\n\n".encode())
+                        self.wfile.flush()
+                        return
                     chunk = {
                         "id": "chatcmpl-test", "object": "chat.completion.chunk", "created": int(time.time()),
                         "model": model,
@@ -76,5 +104,6 @@ class ScriptedChatServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import math
 import os
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.models import Answer, Citation
-from bot.ui import _compare_question, _filters, _parse_history, make_auth
+from bot.ui import _compare_question, _filters, _parse_history
 from bot.ui_render import answer_markdown, highlight, md_escape
 from tests.ui_helpers import CHROMIUM, CHROMIUM_ARGS, ROOT, Server
 
@@ -92,13 +91,6 @@ def test_table_tab_helpers() -> None:
     one = {**state, "regions": ["甲市"], "cells": state["cells"][:1]}
     figure, note = chart_figure(one, None, None, "增速")  # one region, one year: no chart, and why
     assert figure is None and "折线图" in note
-
-
-def test_auth_file(tmp_path: Path) -> None:
-    path = tmp_path / "users"
-    path.write_text(f"# comment\nalice:{hashlib.sha256(b's3cret').hexdigest()}\n", encoding="utf-8")
-    check = make_auth(path)
-    assert check("alice", "s3cret") and not check("alice", "wrong") and not check("bob", "s3cret")
 
 
 # ---- the running app ------------------------------------------------------------------------------
@@ -507,22 +499,3 @@ def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -
     page.click("#remove-go")
     page.wait_for_function("!document.querySelector('#docs-table').innerText.includes('xss_test_report.txt')")
     assert "002_51f523802f205a70.txt" in page.inner_text("#docs-table")
-
-
-# ---- login ------------------------------------------------------------------------------------------
-def test_auth_file_turns_on_login(seed_index: Path, tmp_path: Path) -> None:
-    from gradio_client import Client
-
-    index = tmp_path / "index"
-    shutil.copytree(seed_index, index)
-    users = tmp_path / "users.txt"
-    users.write_text(f"official:{hashlib.sha256('口令123'.encode()).hexdigest()}\n", encoding="utf-8")
-    srv = Server(index, env={"GOVQA_AUTH_FILE": str(users)})
-    try:
-        srv.wait_for("ready to answer", 120)
-        with pytest.raises(Exception):  # noqa: B017 - gradio_client raises a plain ValueError/HTTP error
-            Client(srv.url, verbose=False)
-        authed = Client(srv.url, auth=("official", "口令123"), verbose=False)
-        assert "557.7" in authed.predict("云阳县2022年地区生产总值是多少？", api_name="/ask")["answer"]
-    finally:
-        srv.stop()
