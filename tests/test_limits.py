@@ -8,6 +8,7 @@ import collections
 import io
 import json
 import shutil
+import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ import httpx
 import pytest
 
 from bot.bounds import BUSY_MESSAGE, bound_history
+from bot.gate import Busy, Gate
 from bot.models import Turn
 from ingest.load import LoadError, load_file
 from tests.test_ingest_cli import govqa, small_report
@@ -159,6 +161,42 @@ def test_follow_up_after_a_long_conversation(qa_service) -> None:
     answer = qa_service.ask("那冠县呢？", [*filler, *recent])
     assert "冠县" in answer.answer and answer.citations
     assert all(c.region == "冠县" for c in answer.citations)
+
+
+# ---- the answering gate ----------------------------------------------------------------------------
+def wait_until(condition, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.01)
+
+
+def test_gate_lets_one_answer_one_wait_and_refuses_the_rest() -> None:
+    gate = Gate(active=1, waiting=1, wait_s=30)
+    entered: list[str] = []
+
+    def waiter() -> None:
+        with gate.slot():
+            entered.append("waiter")
+
+    with gate.slot():
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        wait_until(lambda: gate.load() == (1, 1))
+        with pytest.raises(Busy), gate.slot():  # a third question: refused at once
+            entered.append("third")
+        assert entered == []
+    thread.join(10)
+    assert entered == ["waiter"] and gate.load() == (0, 0)
+
+
+def test_gate_refuses_a_question_that_waited_too_long() -> None:
+    gate = Gate(active=1, waiting=4, wait_s=0.05)
+    with gate.slot(), pytest.raises(Busy), gate.slot():
+        pass
+    assert gate.load() == (0, 0)
+    with gate.slot():  # the slot is free again
+        assert gate.load() == (1, 0)
 
 
 # ---- a burst against a real server -----------------------------------------------------------------
