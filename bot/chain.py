@@ -31,6 +31,7 @@ from bot.answer.facts import (
 from bot.answer.llm import ABSTAIN_MARKERS, FALLBACK_NOTICE, LLMBackend, LLMUnavailable
 from bot.answer.ranking import answer_ranking, answer_trend
 from bot.answer.status import answer_from_records
+from bot.bounds import bound_history, too_long_message
 from bot.models import Answer, Citation, Passage, Turn
 from bot.retrieve.hybrid import HybridRetriever
 from bot.verify.check import PLANTED_NOTE, renumber, verify
@@ -98,7 +99,13 @@ class AnswerChain:
         today: date | None = None,
         titles: Callable[[], dict[str, str]] | None = None,
         doc_years: Callable[[], dict[str, int | None]] | None = None,
+        max_question_chars: int = 500,
+        max_history_turns: int = 6,
+        max_turn_chars: int = 2000,
     ) -> None:
+        self.max_question_chars = max_question_chars
+        self.max_history_turns = max_history_turns
+        self.max_turn_chars = max_turn_chars
         self.titles = titles
         self.doc_years = doc_years
         self.retriever = retriever
@@ -344,11 +351,26 @@ class AnswerChain:
         return ""
 
     # ---- entry points ---------------------------------------------------------------------
+    def _refusal(self, question: str) -> Answer | None:
+        """A question too long to answer gets a request to shorten it, before any work is done."""
+        message = too_long_message(question, self.max_question_chars)
+        if message is None:
+            return None
+        return Answer(question=question[: self.max_question_chars] + "…", answer=message, abstained=True,
+                      llm=self.llm.name if self.llm is not None else "extractive", timings_ms={"total": 0.0})
+
+    def _start(self, question: str, history: list[Turn] | None, region: str | None, year: int | None,
+               kind: str | None) -> State:
+        return {"question": question, "region": region, "year": year, "kind": kind, "timings_ms": {},
+                "history": bound_history(history or [], self.max_history_turns, self.max_turn_chars)}
+
     def invoke(self, question: str, history: list[Turn] | None = None, region: str | None = None,
                year: int | None = None, kind: str | None = None) -> Answer:
+        refusal = self._refusal(question)
+        if refusal is not None:
+            return refusal
         start = time.perf_counter()
-        state: State = {"question": question, "history": history or [], "region": region, "year": year,
-                        "kind": kind, "timings_ms": {}}
+        state = self._start(question, history, region, year, kind)
         answer: Answer = self.runnable.invoke(state)
         answer.timings_ms["total"] = round((time.perf_counter() - start) * 1000, 2)
         return answer
@@ -359,9 +381,12 @@ class AnswerChain:
         if self.llm is None:
             yield self.invoke(question, history, region, year, kind)
             return
+        refusal = self._refusal(question)
+        if refusal is not None:
+            yield refusal
+            return
         start = time.perf_counter()
-        state: State = {"question": question, "history": history or [], "region": region, "year": year,
-                        "kind": kind, "timings_ms": {}}
+        state = self._start(question, history, region, year, kind)
         try:
             state["condensed"] = self._condense(state)
         except LLMUnavailable as exc:

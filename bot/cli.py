@@ -49,7 +49,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         [Path(p) for p in args.paths], store,
         Overrides(region=args.region, year=args.year, kind=args.kind),
         settings.chunk_min, settings.chunk_max, settings.chunk_overlap, settings.embed_batch,
-        settings.max_file_mb * 1024 * 1024, progress,
+        progress=progress, **settings.load_limits(),
         # one extractor for the whole ingest: an endpoint that is down is tried once, not once per document
         chat_model=LLMExtractor(make_chat_model(settings)) if settings.llm_enabled else None,
     )
@@ -57,10 +57,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(report.model_dump())
     else:
-        print(f"added {report.added}, skipped {report.skipped}, failed {len(report.failed)}, "
-              f"chunks {report.chunks}, indicators {report.indicators}")
+        print(f"added {report.added}, replaced {report.replaced}, skipped {report.skipped}, "
+              f"failed {len(report.failed)}, ignored {len(report.ignored)}, chunks {report.chunks}, "
+              f"indicators {report.indicators}")
         for failure in report.failed:
             print(f"  error: {failure.path}: {failure.error}", file=sys.stderr)
+        for passed in report.ignored:
+            print(f"  ignored: {passed.path}: {passed.reason}", file=sys.stderr)
     return 2 if report.failed else 0
 
 

@@ -30,7 +30,9 @@ class QAService:
         self.chain = AnswerChain(self.retriever, self.known_regions, settings.top_k, llm,
                                  records=self.indicator_records, chunk_lookup=self.store.chunks_by_ids,
                                  facts=self.store.facts, today=settings.today, titles=self.store.doc_titles,
-                                 doc_years=self.store.doc_years)
+                                 doc_years=self.store.doc_years, max_question_chars=settings.max_question_chars,
+                                 max_history_turns=settings.max_history_turns,
+                                 max_turn_chars=settings.max_turn_chars)
 
     def known_regions(self) -> list[Region]:
         return self.store.region_index()

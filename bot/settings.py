@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     )
 
     max_file_mb: int = Field(10, description="larger files are refused (embedding 10 MB takes hours on 2 cores)")
+    max_doc_chars: int = Field(
+        3_000_000, description="a file whose text passes this many characters is refused, counted while extracting"
+    )
+    max_pages: int = Field(2000, description="a PDF with more pages is refused before its text is extracted")
     chunk_min: int = 150
     chunk_max: int = 500
     chunk_overlap: int = 40
@@ -47,6 +51,13 @@ class Settings(BaseSettings):
     vector_cache_mb: int = Field(
         512, description="keep chunk embeddings in memory up to this size for exact filtered dense search; 0 = Chroma only"
     )
+
+    max_question_chars: int = Field(500, description="a longer question is answered with a request to shorten it")
+    max_history_turns: int = Field(6, description="conversation turns kept for a follow-up question (the latest)")
+    max_turn_chars: int = Field(2000, description="each kept turn is cut to this many characters")
+    concurrency: int = Field(4, description="questions the web UI and API answer at once")
+    max_waiting: int = Field(16, description="questions that may wait for an answering slot; more get 系统繁忙")
+    max_wait_s: float = Field(30.0, description="a question that waited this long for a slot gets 系统繁忙")
 
     today: date | None = Field(None, description="the date 去年/今年 in questions refer to (default: today)")
 
@@ -63,6 +74,11 @@ class Settings(BaseSettings):
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url)
+
+    def load_limits(self) -> dict[str, int]:
+        """The per-file limits, as keyword arguments of ingest.pipeline.ingest_paths."""
+        return {"max_bytes": self.max_file_mb * 1024 * 1024, "max_chars": self.max_doc_chars,
+                "max_pages": self.max_pages}
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 ALL = "全部"
-CONCURRENCY = 4  # parallel events per handler; QAService is thread-safe for reads
+# events gradio holds before refusing with its own English "busy" (HTTP 503): far above what the gate
+# lets wait, so that questions past the gate's limits are refused by the gate, in Chinese (bot.gate)
+QUEUE_MAX_SIZE = 1024
 
 
 # ---- startup state ---------------------------------------------------------------------------
@@ -92,7 +94,7 @@ def ingest_samples(service: QAService, settings: Settings, state: StartupState) 
     try:
         report = ingest_paths(
             [Path(settings.samples_dir)], service.store, Overrides(), settings.chunk_min, settings.chunk_max,
-            settings.chunk_overlap, settings.embed_batch, settings.max_file_mb * 1024 * 1024, state.update,
+            settings.chunk_overlap, settings.embed_batch, progress=state.update, **settings.load_limits(),
         )
         service.warm_up()
     except Exception as exc:
@@ -186,7 +188,9 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860) -> Non
     from bot.ui_app import launch_kwargs
 
     demo = build(service, settings, startup)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=256)
+    # other events (tables, uploads) run settings.concurrency at a time; questions bypass this limit
+    # and are limited by App.gate, which refuses in Chinese
+    demo.queue(default_concurrency_limit=settings.concurrency, max_size=QUEUE_MAX_SIZE)
     demo.launch(server_name=host, server_port=port, prevent_thread_lock=True, **launch_kwargs(settings))
     print(f"[govqa] UI up at http://{host}:{port} after {time.perf_counter() - start:.1f} s", flush=True)
     startup.ready.wait()

@@ -16,6 +16,8 @@ import pandas as pd
 from bot import ui_eval
 from bot.answer.conflicts import record_conflicts
 from bot.auth import make_auth
+from bot.bounds import BUSY_MESSAGE
+from bot.gate import Busy, Gate
 from bot.models import Answer, Citation
 from bot.service import QAService
 from bot.settings import PROJECT_ROOT, Settings
@@ -46,6 +48,14 @@ from bot.ui_table import (
     TARGET_HINT,
     TableHandlers,
 )
+from bot.ui_upload import (
+    KEEP,
+    REPLACE,
+    discard_uploads,
+    name_clashes,
+    outcome_row,
+    upload_inputs,
+)
 from ingest.pipeline import Overrides, ingest_paths
 from ingest.terms import INDICATOR_SYNONYMS
 
@@ -68,6 +78,7 @@ class App:
         self.settings = settings
         self.startup = startup
         self.ingest_lock = threading.Lock()
+        self.gate = Gate(settings.concurrency, settings.max_waiting, settings.max_wait_s)
         self.tmp = Path(tempfile.mkdtemp(prefix="govqa-ui-"))
         self.table = TableHandlers(service, startup, self.tmp)
 
@@ -116,12 +127,17 @@ class App:
         r, y, k = _filters(region, year, kind)
         answer: Answer | None = None
         try:
-            for part in self.service.ask_stream(question, turns, r, y, k):
-                if isinstance(part, Answer):
-                    answer = part
-                else:
-                    display[-1]["content"] = md_escape(part)
-                    yield "", display, turns, answers, gr.update()
+            with self.gate.slot():
+                for part in self.service.ask_stream(question, turns, r, y, k):
+                    if isinstance(part, Answer):
+                        answer = part
+                    else:
+                        display[-1]["content"] = md_escape(part)
+                        yield "", display, turns, answers, gr.update()
+        except Busy:
+            display[-1]["content"] = BUSY_MESSAGE
+            yield "", display, turns, answers, gr.update()
+            return
         except Exception as exc:
             log.exception("answering failed")
             display[-1]["content"] = md_escape(f"回答时出错：{exc}")
@@ -162,7 +178,12 @@ class App:
         if not self.startup.ready.is_set():
             return '<div class="src-empty">示例报告还在导入，请稍后再试。</div>'
         _, y, _ = _filters(None, year)
-        answer = self.service.ask(question, [], None, y)
+        try:
+            with self.gate.slot():
+                answer = self.service.ask(question, [], None, y)
+        except Busy:
+            return f'<div class="src-empty">{BUSY_MESSAGE}</div>'
+
         ids = [c.chunk_id for c in answer.citations]
         chunks = self.service.store.chunks_by_ids(ids)
         return f'<div class="src-title">问题：{esc(question)}</div>' + compare_html(answer, chunks)
@@ -193,39 +214,56 @@ class App:
     # ---- documents ----
     def upload(self, files: list[str] | None, region: str, year: str | float | None,
                progress: gr.Progress = gr.Progress()) -> tuple:
+        """导入: ingest the chosen files, or, when a name is already in the index, ask what to do."""
+        return self._upload(files, region, year, None, progress)
+
+    def upload_replace(self, files: list[str] | None, region: str, year: str | float | None,
+                       progress: gr.Progress = gr.Progress()) -> tuple:
+        return self._upload(files, region, year, REPLACE, progress)
+
+    def upload_keep(self, files: list[str] | None, region: str, year: str | float | None,
+                    progress: gr.Progress = gr.Progress()) -> tuple:
+        return self._upload(files, region, year, KEEP, progress)
+
+    def _upload(self, files: list[str] | None, region: str, year: str | float | None, choice: str | None,
+                progress: gr.Progress) -> tuple:
         paths = [Path(f if isinstance(f, str) else getattr(f, "name", str(f))) for f in (files or [])]
         if not paths:
             raise gr.Error("请先选择要上传的文件（.txt / .docx / .pdf）")
         if not self.startup.ready.is_set():
             raise gr.Error("示例报告还在导入，请稍后再上传")
+        existing = {d.doc for d in self.service.store.list_docs()}
+        clashes = name_clashes(paths, existing)
+        if clashes and choice is None:
+            rows = [[p.name, "待确认", "索引中已有同名文档：替换它，还是两个都保留？"] for p in clashes]
+            frame = pd.DataFrame(rows, columns=["文件", "结果", "说明"])
+            return (frame, self.docs_table(), *self.filter_updates(), gr.update(), gr.update(visible=True))
         overrides = Overrides(region=(region or "").strip() or None, year=int(year) if year else None)
         results: list[list[str]] = []
+        s = self.settings
         with self.ingest_lock:
-            for index, path in enumerate(paths):
+            existing = {d.doc for d in self.service.store.list_docs()}
+            inputs = upload_inputs(paths, existing, keep_both=choice == KEEP)
+            for index, (path, item) in enumerate(inputs):
                 def tell(fraction: float, message: str, _i: int = index, _name: str = path.name) -> None:
-                    progress((_i + fraction) / len(paths), desc=f"{_name}：{_translate(message)}")
+                    progress((_i + fraction) / len(inputs), desc=f"{_name}：{_translate(message)}")
 
                 tell(0.0, "reading")
                 if path.suffix.lower() not in SUPPORTED_SUFFIXES:
                     results.append([path.name, "失败", "不支持的文件类型（只支持 .txt / .docx / .pdf）"])
                     continue
-                s = self.settings
                 try:
-                    report = ingest_paths([path], self.service.store, overrides, s.chunk_min, s.chunk_max,
-                                          s.chunk_overlap, s.embed_batch, s.max_file_mb * 1024 * 1024, tell)
+                    report = ingest_paths([item], self.service.store, overrides, s.chunk_min, s.chunk_max,
+                                          s.chunk_overlap, s.embed_batch, progress=tell, **s.load_limits())
                 except Exception as exc:
                     log.exception("upload ingest failed for %s", path)
                     results.append([path.name, "失败", str(exc)])
                     continue
-                if report.failed:
-                    results.append([path.name, "失败", "；".join(f.error for f in report.failed)])
-                elif report.added:
-                    results.append([path.name, "已添加", f"{report.chunks} 个段落，{report.indicators} 条指标"])
-                else:
-                    results.append([path.name, "已跳过", "内容相同的文档已在索引中"])
+                results.append(outcome_row(path.name, item.doc, report))
+        discard_uploads(paths)  # the index keeps the text; the uploaded copies are not needed again
         progress(1.0, desc="完成")
         frame = pd.DataFrame(results, columns=["文件", "结果", "说明"])
-        return (frame, self.docs_table(), *self.filter_updates())
+        return (frame, self.docs_table(), *self.filter_updates(), gr.update(value=None), gr.update(visible=False))
 
     def remove(self, doc: str | None) -> tuple:
         if not doc:
@@ -285,7 +323,11 @@ class App:
         if not self.startup.ready.wait(600):
             raise gr.Error("index not ready")
         r, y, _ = _filters(region, year)
-        return self.service.ask(question.strip(), history, r, y).to_json_dict()
+        try:
+            with self.gate.slot():
+                return self.service.ask(question.strip(), history, r, y).to_json_dict()
+        except Busy:
+            raise gr.Error(BUSY_MESSAGE, print_exception=False) from None
 
 
 # ---- layout ----------------------------------------------------------------------------------
@@ -413,6 +455,10 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
                             up_region = gr.Textbox(label="地区（可选，留空自动识别）", elem_id="upload-region")
                             up_year = gr.Number(label="年份（可选）", precision=0, value=None)
                         up_go = gr.Button("导入", variant="primary", elem_id="upload-go")
+                        with gr.Row(visible=False, elem_id="upload-clash") as up_clash:
+                            gr.Markdown("索引中已有同名文档，请选择：")
+                            up_replace = gr.Button("替换原文档", size="sm", elem_id="upload-replace")
+                            up_keep = gr.Button("两个都保留", size="sm", elem_id="upload-keep")
                         up_result = gr.Dataframe(headers=["文件", "结果", "说明"], interactive=False, wrap=True,
                                                  label="导入结果", elem_id="upload-result")
                     with gr.Column():
@@ -441,18 +487,19 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
                 ev_failures = gr.Dataframe(headers=FAILURE_HEADERS, interactive=False,
                                            wrap=True, label="未通过的题目", elem_id="eval-failures")
 
-        gr.api(app.api_ask, api_name="ask")
+        gr.api(app.api_ask, api_name="ask", concurrency_limit=None)  # the gate limits questions (bot.gate)
 
         # ---- wiring ----
         filter_outputs = [region_dd, year_dd, kind_dd, ind_region, doc_pick, cmp_regions, cmp_within, cmp_years,
                           tgt_year]
         chat_inputs = [msg, chatbot, turns, answers, region_dd, year_dd, kind_dd]
         chat_outputs = [msg, chatbot, turns, answers, source]
-        msg.submit(app.respond, chat_inputs, chat_outputs, **undocumented)
-        send.click(app.respond, chat_inputs, chat_outputs, **undocumented)
+        asking = {"concurrency_limit": None, **undocumented}  # the gate limits questions (bot.gate)
+        msg.submit(app.respond, chat_inputs, chat_outputs, **asking)
+        send.click(app.respond, chat_inputs, chat_outputs, **asking)
         for button, question in zip(example_buttons, EXAMPLES, strict=True):
             button.click(lambda q=question: q, None, msg, queue=False, **undocumented).then(
-                app.respond, chat_inputs, chat_outputs, **undocumented)
+                app.respond, chat_inputs, chat_outputs, **asking)
         clear.click(lambda: ("", [], [], [], source_panel_empty()), None, chat_outputs, queue=False, **undocumented)
         chatbot.clear(lambda: ("", [], [], [], source_panel_empty()), None, chat_outputs, queue=False, **undocumented)
         cite_go.click(app.show_source, [cite_key, answers], source, **undocumented)
@@ -473,8 +520,8 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
             return app.compare(regions, first, year, question)
 
         cmp_question.submit(ask_compare, [cmp_regions, cmp_indicators, cmp_years, cmp_question], cmp_out,
-                            **undocumented)
-        cmp_ask.click(ask_compare, [cmp_regions, cmp_indicators, cmp_years, cmp_question], cmp_out, **undocumented)
+                            **asking)
+        cmp_ask.click(ask_compare, [cmp_regions, cmp_indicators, cmp_years, cmp_question], cmp_out, **asking)
         tgt_outputs = [tgt_note, tgt_table, tgt_state, tgt_csv, tgt_detail]
         tgt_go.click(tables.targets, [tgt_indicator, tgt_year, tgt_level], tgt_outputs, **undocumented)
         tgt_indicator.input(tables.target_year_update, tgt_indicator, tgt_year, **undocumented)
@@ -483,8 +530,11 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
         ind_outputs = [ind_table, ind_note, ind_csv]
         for trigger in (ind_refresh.click, ind_region.change, ind_status.change):
             trigger(app.indicators, ind_inputs, ind_outputs, **undocumented)
-        up_go.click(app.upload, [files, up_region, up_year], [up_result, docs_table, *filter_outputs],
-                    concurrency_limit=1, **undocumented)
+        upload_inputs = [files, up_region, up_year]
+        upload_outputs = [up_result, docs_table, *filter_outputs, files, up_clash]
+        for button, handler in ((up_go, app.upload), (up_replace, app.upload_replace), (up_keep, app.upload_keep)):
+            button.click(handler, upload_inputs, upload_outputs, concurrency_limit=1, concurrency_id="upload",
+                         **undocumented)
         rm_go.click(app.remove, doc_pick, [rm_out, docs_table, *filter_outputs], concurrency_limit=1,
                     **undocumented)
         doc_pick.change(app.preview, doc_pick, doc_preview, **undocumented)

@@ -77,12 +77,12 @@ def build_index(files: list[Path], corpus: Path, settings: Settings) -> list[Fil
     store = open_store(settings)
     plain = [p for p in files if p.name not in overrides]
     report = ingest_paths(plain, store, None, settings.chunk_min, settings.chunk_max, settings.chunk_overlap,
-                          settings.embed_batch, settings.max_file_mb * 1024 * 1024)
+                          settings.embed_batch, **settings.load_limits())
     failed = list(report.failed)
     for path in (p for p in files if p.name in overrides):
         extra = ingest_paths([path], store, Overrides(region=overrides[path.name]), settings.chunk_min,
                              settings.chunk_max, settings.chunk_overlap, settings.embed_batch,
-                             settings.max_file_mb * 1024 * 1024)
+                             **settings.load_limits())
         failed.extend(extra.failed)
     store.close()
     return failed

@@ -77,7 +77,7 @@ def ensure_index(service: QAService, docs: Path) -> None:
         bar.set_postfix_str(message[:40], refresh=True)
 
     report = ingest_paths([docs], service.store, None, settings.chunk_min, settings.chunk_max,
-                          settings.chunk_overlap, settings.embed_batch, settings.max_file_mb * 1024 * 1024, progress)
+                          settings.chunk_overlap, settings.embed_batch, progress=progress, **settings.load_limits())
     bar.close()
     if report.failed:
         log.warning("ingest failures: %s", report.failed)

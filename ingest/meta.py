@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
 
 from ingest.models import DocMeta
 from ingest.regions import document_region, region_from_name
@@ -74,7 +75,12 @@ def detect_meta(
     raw_head: str = "",
 ) -> DocMeta:
     """Metadata from the cleaned text, falling back to the raw head (scrape lines that cleaning
-    drops, such as a download-site banner, often carry the title); explicit overrides win."""
+    drops, such as a download-site banner, often carry the title); explicit overrides win.
+
+    `file_name` is the document's name in the index (a path relative to the folder ingested, such as
+    "2023/report.txt"): the whole of it keys an anonymous region, its last part is read for the year
+    and kind."""
+    base = PurePosixPath(file_name).name
     title = detect_title(text) or detect_title(raw_head)
     if region:
         place = region_from_name(region, file_name)
@@ -84,10 +90,10 @@ def detect_meta(
             place = document_region(raw_head, file_name, title)
     if place.anonymous and not place.level:
         place = place.model_copy(update={"name": "", "key": ""})  # no region at all, not an anonymous one
-    found_year = year if year is not None else (detect_year(text, file_name) or detect_year(raw_head, file_name))
-    found_kind = kind or detect_kind(text, file_name)
+    found_year = year if year is not None else (detect_year(text, base) or detect_year(raw_head, base))
+    found_kind = kind or detect_kind(text, base)
     if not kind and found_kind == "other" and raw_head:  # an explicit --kind other stays other
-        found_kind = detect_kind(raw_head, file_name)
+        found_kind = detect_kind(raw_head, base)
     return DocMeta(
         doc=file_name,
         region=place.key,
@@ -99,7 +105,7 @@ def detect_meta(
         level=place.level,
         year=found_year,
         kind=found_kind,
-        title=display_title(title, place.name, found_year, found_kind, file_name),
+        title=display_title(title, place.name, found_year, found_kind, base),
     )
 
 

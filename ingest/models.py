@@ -18,7 +18,7 @@ class RawDoc(BaseModel):
     """A file as loaded: its name, raw text and a content hash."""
 
     path: str
-    doc: str  # file name, the document's identity in the index
+    doc: str  # file name (the pipeline names the document by its path relative to the folder given)
     text: str
     sha256: str
     fmt: str
@@ -119,10 +119,19 @@ class FileError(BaseModel):
     error: str
 
 
+class IgnoredFile(BaseModel):
+    """A file inside a folder given to ingest that was passed over on purpose (hidden, unsupported)."""
+
+    path: str
+    reason: str
+
+
 class IngestReport(BaseModel):
     added: int = 0
+    replaced: int = 0  # documents already in the index whose content changed
     skipped: int = 0
     failed: list[FileError] = Field(default_factory=list)
+    ignored: list[IgnoredFile] = Field(default_factory=list)
     chunks: int = 0
     indicators: int = 0
 

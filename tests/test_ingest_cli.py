@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 GOVQA = ROOT / ".venv" / "bin" / "govqa"
-INGEST_KEYS = {"added", "skipped", "failed", "chunks", "indicators"}
+INGEST_KEYS = {"added", "replaced", "skipped", "failed", "ignored", "chunks", "indicators"}
 DOC_KEYS = {"doc", "path", "title", "region", "province", "city", "county", "level", "year", "kind", "chars",
             "chunks", "masked_chunks", "sha256"}
 
@@ -55,10 +55,14 @@ def test_ingest_json_contract_and_exit_codes(tmp_path: Path, folder: Path) -> No
     assert set(report) == INGEST_KEYS
     assert report["added"] == 2 and report["skipped"] == 0 and report["failed"] == []
     assert report["chunks"] >= 2 and isinstance(report["indicators"], int)
+    ignored = [{"path": str(folder / ".hidden.txt"), "reason": "hidden file"},
+               {"path": str(folder / "notes.xyz"), "reason": "unsupported file type: .xyz"}]
+    assert report["ignored"] == ignored
 
     second = govqa("ingest", str(folder), "--json", "--index", str(index), cwd=tmp_path)
     assert second.returncode == 0
-    assert json.loads(second.stdout) == {"added": 0, "skipped": 2, "failed": [], "chunks": 0, "indicators": 0}
+    assert json.loads(second.stdout) == {"added": 0, "replaced": 0, "skipped": 2, "failed": [], "ignored": ignored,
+                                         "chunks": 0, "indicators": 0}
 
     missing = tmp_path / "nope.txt"
     extra = tmp_path / "c.txt"
@@ -71,10 +75,12 @@ def test_ingest_json_contract_and_exit_codes(tmp_path: Path, folder: Path) -> No
     assert "not found" in report["failed"][0]["error"]
 
     docs = json.loads(govqa("docs", "--json", "--index", str(index), cwd=tmp_path).stdout)
-    assert [d["doc"] for d in docs] == ["a.txt", "b.md", "c.txt"]
+    assert [d["doc"] for d in docs] == ["a.txt", "c.txt", "sub/b.md"]  # named by the path inside the folder
     by_doc = {d["doc"]: d for d in docs}
     assert (by_doc["c.txt"]["region"], by_doc["c.txt"]["level"], by_doc["c.txt"]["year"]) == ("南湖区", "区", 2022)
-    assert by_doc["b.md"]["region"] == "西岭镇" and by_doc["b.md"]["kind"] == "工作总结"
+    assert by_doc["sub/b.md"]["region"] == "西岭镇" and by_doc["sub/b.md"]["kind"] == "工作总结"
+    assert by_doc["sub/b.md"]["path"] == str((folder / "sub" / "b.md").resolve())
+    assert by_doc["c.txt"]["path"] == str(extra.resolve())
 
 
 def test_ingest_plain_output_and_overrides(tmp_path: Path, folder: Path) -> None:
@@ -82,7 +88,7 @@ def test_ingest_plain_output_and_overrides(tmp_path: Path, folder: Path) -> None
     result = govqa("ingest", str(folder / "a.txt"), "--region", "北坡县", "--year", "2020", "--kind", "other",
                    "--index", str(index), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("added 1, skipped 0, failed 0")
+    assert result.stdout.startswith("added 1, replaced 0, skipped 0, failed 0, ignored 0")
     (doc,) = json.loads(govqa("docs", "--json", "--index", str(index), cwd=tmp_path).stdout)
     assert (doc["region"], doc["level"], doc["year"], doc["kind"]) == ("北坡县", "县", 2020, "other")
     plain = govqa("docs", "--index", str(index), cwd=tmp_path)

@@ -119,7 +119,7 @@ def test_changed_file_replaces_old_chunks(tmp_path: Path) -> None:
 
     docs["alpha.txt"].write_text(report_text("甲山县", 2021, "中药材种植", "中药材产值5.4亿元"), encoding="utf-8")
     report = ingest_paths([docs["alpha.txt"]], store)
-    assert (report.added, report.skipped) == (1, 0)
+    assert (report.added, report.replaced, report.skipped) == (0, 1, 0)
 
     new_chunks = store.chunks_of("alpha.txt")
     sqlite_texts = [c.text for c in new_chunks]

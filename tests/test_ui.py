@@ -499,3 +499,37 @@ def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -
     page.click("#remove-go")
     page.wait_for_function("!document.querySelector('#docs-table').innerText.includes('xss_test_report.txt')")
     assert "002_51f523802f205a70.txt" in page.inner_text("#docs-table")
+
+
+@needs_browser
+def test_upload_of_a_taken_name_asks_to_replace_or_keep_both(page, tmp_path: Path) -> None:
+    def upload(text: str) -> None:
+        doc = tmp_path / "clash_report.txt"
+        doc.write_text(text, encoding="utf-8")
+        page.set_input_files("#upload input[type=file]", str(doc))
+        page.wait_for_selector("#upload :text('clash_report.txt')")
+        page.click("#upload-go")
+
+    def result_has(text: str) -> None:
+        page.wait_for_function(f"document.querySelector('#upload-result').innerText.includes('{text}')")
+
+    page.get_by_role("tab", name="文档").click()
+    upload(XSS_DOC)
+    result_has("已添加")
+    upload(XSS_DOC.replace("123.4", "234.5"))
+    result_has("待确认")
+    page.wait_for_selector("#upload-keep", state="visible")
+    page.click("#upload-keep")
+    result_has("clash_report (2).txt")
+    page.wait_for_function("document.querySelector('#docs-table').innerText.includes('clash_report (2).txt')")
+    page.wait_for_selector("#upload-keep", state="hidden")
+    upload(XSS_DOC.replace("123.4", "345.6"))
+    result_has("待确认")
+    page.click("#upload-replace")
+    result_has("已替换")
+    for name in ("clash_report.txt", "clash_report (2).txt"):  # leave the shared index as it was
+        page.locator("#doc-pick input").click()
+        page.get_by_role("option", name=name, exact=True).click()
+        page.click("#remove-go")
+        page.wait_for_function(f"!document.querySelector('#docs-table').innerText.includes('{name}')")
+
