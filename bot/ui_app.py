@@ -7,7 +7,8 @@ import logging
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import gradio as gr
@@ -44,6 +45,7 @@ from bot.ui_table import (
     TARGET_HINT,
     TableHandlers,
 )
+from ingest.index_errors import IndexError_
 from ingest.pipeline import Overrides, ingest_paths
 from ingest.terms import INDICATOR_SYNONYMS
 
@@ -57,6 +59,7 @@ EXAMPLES = ("哪些指标未完成目标？", "云阳县和冠县哪个GDP增速
 DOC_HEADERS = ["文档", "地区", "级别", "年份", "类型", "字数", "段落数", "含隐去数字的段落", "SHA-256"]
 FAILURE_HEADERS = ["编号", "类型", "问题", "期望要点", "系统回答", "原因"]
 INDICATOR_HEADERS = ["地区", "年份", "指标", "数值", "增速(%)", "目标", "完成率(%)", "状态", "排名", "文档", "原文"]
+QUEUED = "另一个导入正在进行，已排队等待…"
 
 class App:
     """Event handlers around one QAService (kept in a class so the tests can reach them)."""
@@ -187,6 +190,31 @@ class App:
         return frame, note, gr.update(value=str(path))
 
     # ---- documents ----
+    @contextmanager
+    def write_session(self, tell: Callable[[str], None] | None = None) -> Iterator[None]:
+        """One UI write at a time, holding the index's write lock. While another upload or another
+        process (a CLI ingest) writes, tell the user that this one is queued; questions are answered
+        meanwhile (readers take no lock)."""
+        wait_s = self.settings.ui_write_lock_wait_s
+
+        def queued() -> None:
+            if tell is not None:
+                tell(QUEUED)
+
+        if not self.ingest_lock.acquire(blocking=False):
+            queued()
+            if not self.ingest_lock.acquire(timeout=wait_s):
+                raise gr.Error("另一个导入正在进行，请稍后再试")
+        try:
+            with ExitStack() as session:
+                try:
+                    session.enter_context(self.service.store.writing(wait_s, queued))
+                except IndexError_ as exc:
+                    raise gr.Error(exc.zh) from exc
+                yield
+        finally:
+            self.ingest_lock.release()
+
     def upload(self, files: list[str] | None, region: str, year: str | float | None,
                progress: gr.Progress = gr.Progress()) -> tuple:
         paths = [Path(f if isinstance(f, str) else getattr(f, "name", str(f))) for f in (files or [])]
@@ -196,7 +224,7 @@ class App:
             raise gr.Error("示例报告还在导入，请稍后再上传")
         overrides = Overrides(region=(region or "").strip() or None, year=int(year) if year else None)
         results: list[list[str]] = []
-        with self.ingest_lock:
+        with self.write_session(lambda message: progress(0.0, desc=message)):
             for index, path in enumerate(paths):
                 def tell(fraction: float, message: str, _i: int = index, _name: str = path.name) -> None:
                     progress((_i + fraction) / len(paths), desc=f"{_name}：{_translate(message)}")
@@ -211,7 +239,7 @@ class App:
                                           s.chunk_overlap, s.embed_batch, s.max_file_mb * 1024 * 1024, tell)
                 except Exception as exc:
                     log.exception("upload ingest failed for %s", path)
-                    results.append([path.name, "失败", str(exc)])
+                    results.append([path.name, "失败", exc.zh if isinstance(exc, IndexError_) else str(exc)])
                     continue
                 if report.failed:
                     results.append([path.name, "失败", "；".join(f.error for f in report.failed)])
@@ -226,7 +254,7 @@ class App:
     def remove(self, doc: str | None) -> tuple:
         if not doc:
             raise gr.Error("请先选择要删除的文档")
-        with self.ingest_lock:
+        with self.write_session():
             removed = self.service.store.remove_document(doc)
         message = f"已删除：{doc}" if removed else f"索引中没有这个文档：{doc}"
         return (f'<div class="src-empty">{esc(message)}</div>', self.docs_table(), *self.filter_updates())
