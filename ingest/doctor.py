@@ -170,10 +170,8 @@ def _check_rows(store: IndexStore, report: Report, writer_active: bool) -> None:
     if orphan_chunks or orphan_records:
         report.problem("manifest_orphans", f"清单里有 {orphan_chunks} 个段落、{orphan_records} 条事实或指标记录"
                        "不属于任何文档或段落", True)
-    dim = store.dim()
     bad = store.query("SELECT c.doc, COUNT(*) FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete'"
-                      " AND (c.embedding IS NULL OR length(c.embedding) != ?) GROUP BY c.doc", ((dim or 0) * 4,)) \
-        if dim else store.query("SELECT doc, COUNT(*) FROM chunks WHERE embedding IS NULL GROUP BY doc")
+                      " AND (c.embedding IS NULL OR length(c.embedding) != ?) GROUP BY c.doc", ((store.dim() or 0) * 4,))
     if bad:
         report.problem("vectors_missing_in_manifest",
                        f"{sum(n for _, n in bad)} 个段落在清单中没有可用的向量（{_named([d for d, _ in bad])}），"

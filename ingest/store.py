@@ -211,8 +211,12 @@ class IndexStore:
         self._vectors_loaded = False
         self._row_index: tuple[LexicalIndex, dict[str, int]] | None = None
         if strict:
-            self._check_not_emptied()
-            self.recover()
+            try:
+                self._check_not_emptied()
+                self.recover()
+            except IndexError_:
+                self.close()
+                raise
         self._seen_generation = self.generation
 
     # ---- opening --------------------------------------------------------------------------
@@ -353,14 +357,19 @@ class IndexStore:
         return _cosine(fresh.reshape(-1), stored) if fresh.size == stored.size else 0.0
 
     def _record_fingerprint(self, dim: int, probe: np.ndarray) -> None:
+        """Record the fingerprint if no other process is writing (a reader does not wait for that)."""
         if self.read_only:
+            return
+        try:
+            self._write_lock.acquire(0)
+        except (LockBusy, LockUnavailable):
             return
         try:
             with self._lock:
                 self._meta_set("dim", str(dim))
                 self._meta_set("embedder_probe", json.dumps([round(float(x), 6) for x in probe]))
-        except sqlite3.OperationalError as exc:  # a writer in another process holds the database: next time
-            log.info("embedder fingerprint not recorded yet: %s", exc)
+        finally:
+            self._write_lock.release()
 
     def dim(self) -> int | None:
         """The recorded vector dimension (else that of the first stored vector)."""
