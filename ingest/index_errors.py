@@ -35,8 +35,8 @@ def path_is_file(index_dir: Path) -> IndexError_:
     )
 
 
-def read_only(index_dir: Path, detail: str = "") -> IndexError_:
-    why = f"（{detail}）" if detail else ""
+def read_only(index_dir: Path, detail: str = "", zh_detail: str | None = None) -> IndexError_:
+    why = f"（{zh_detail or detail}）" if (zh_detail or detail) else ""
     return IndexError_(
         f"index {index_dir} is read-only{': ' + detail if detail else ''}",
         f"索引 {index_dir} 是只读的，无法写入{why}；请检查目录权限，或用 --index 指定一个可写的目录",

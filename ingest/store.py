@@ -565,7 +565,8 @@ class IndexStore:
             except Exception as exc:  # chromadb raises its own, Rust and SQLite errors
                 self._discard_chroma()
                 if self.read_only:
-                    raise errors.read_only(self.dir, "Chroma needs write access to open") from exc
+                    raise errors.read_only(self.dir, "Chroma needs write access to open",
+                                           "向量库 Chroma 需要写权限才能打开") from exc
                 raise errors.chroma_unreadable(self.dir, _short(exc), self.chroma_url) from exc
             self._vectorstore = vectorstore
             self._collection = vectorstore._collection
