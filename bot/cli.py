@@ -1,4 +1,4 @@
-"""`govqa` command line: ingest, ask, docs, remove, indicators, table, eval, chat, adduser."""
+"""`govqa` command line: ingest, ask, docs, remove, doctor, indicators, table, eval, chat, bench."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import csv
 import json
 import logging
 import re
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -54,6 +55,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         chat_model=LLMExtractor(make_chat_model(settings)) if settings.llm_enabled else None,
     )
     close()
+    for note in store.notes:
+        print(f"注意：{note}", file=sys.stderr)
     if args.json:
         _print_json(report.model_dump())
     else:
@@ -89,6 +92,17 @@ def cmd_remove(args: argparse.Namespace) -> int:
         return 1
     print(f"removed {args.doc}")
     return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from ingest.doctor import run
+
+    report = run(_settings(args), repair_it=args.repair)
+    if args.json:
+        _print_json(report.to_json())
+    else:
+        print(report.text())
+    return 0 if report.healthy else 2
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -281,6 +295,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("doc")
     p.set_defaults(func=cmd_remove)
 
+    p = with_index(sub.add_parser("doctor", help="check the index's stores agree; --repair restores the derived ones"))
+    p.add_argument("--repair", action="store_true", help="restore Chroma and the lexical index from the manifest")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_doctor)
+
     p = with_index(sub.add_parser("indicators", help="list extracted indicator records"))
     p.add_argument("--region")
     p.add_argument("--year", type=int)
@@ -332,11 +351,21 @@ def main(argv: list[str] | None = None) -> int:
         handler.addFilter(lambda record: record.name != "bm25s" or record.levelno >= logging.WARNING)
     from bot.auth import AuthFileError
     from ingest.embed import EmbedderError
-    from ingest.store import IndexError_
+    from ingest.index_errors import IndexError_, from_sqlite
 
+    log = logging.getLogger("govqa.cli")
     try:
         return int(args.func(args) or 0)
-    except (IndexError_, EmbedderError) as exc:
+    except IndexError_ as exc:
+        log.info("%s", exc)  # English for the log; the user reads one Chinese line with a hint
+        print(f"错误：{exc.zh}", file=sys.stderr)
+        return 2
+    except sqlite3.DatabaseError as exc:  # the manifest failed after it was opened (a page read later)
+        problem = from_sqlite(Path(_settings(args).index_dir) / "manifest.sqlite3", exc)
+        log.info("%s", problem)
+        print(f"错误：{problem.zh}", file=sys.stderr)
+        return 2
+    except EmbedderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
     except AuthFileError as exc:

@@ -65,8 +65,10 @@ class QAService:
 
     def ask(self, question: str, history: list[dict] | list[Turn] | None = None, region: str | None = None,
             year: int | None = None, kind: str | None = None) -> Answer:
+        self.store.refresh()  # another process may have ingested or removed documents since the last question
         return self.chain.invoke(question, self._turns(history), region or None, year or None, kind or None)
 
     def ask_stream(self, question: str, history: list[dict] | list[Turn] | None = None, region: str | None = None,
                    year: int | None = None, kind: str | None = None) -> Iterator[str | Answer]:
+        self.store.refresh()
         yield from self.chain.stream(question, self._turns(history), region or None, year or None, kind or None)

@@ -61,6 +61,14 @@ class Settings(BaseSettings):
 
     today: date | None = Field(None, description="the date 去年/今年 in questions refer to (default: today)")
 
+    write_lock_wait_s: float = Field(
+        30.0, description="how long a CLI writer (ingest, remove, doctor --repair) waits for another process's "
+        "write to the same index before giving up with 另一个导入正在进行"
+    )
+    ui_write_lock_wait_s: float = Field(
+        600.0, description="how long a UI upload or removal waits (queued, telling the user) for another writer"
+    )
+
     samples_dir: Path = PROJECT_ROOT / "data" / "samples"
     prompts_dir: Path = PROJECT_ROOT / "prompts"
     auth_file: Path | None = Field(

@@ -7,7 +7,8 @@ import logging
 import tempfile
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import gradio as gr
@@ -56,6 +57,7 @@ from bot.ui_upload import (
     outcome_row,
     upload_inputs,
 )
+from ingest.index_errors import IndexError_
 from ingest.pipeline import Overrides, ingest_paths
 from ingest.terms import INDICATOR_SYNONYMS
 
@@ -69,6 +71,7 @@ EXAMPLES = ("哪些指标未完成目标？", "云阳县和冠县哪个GDP增速
 DOC_HEADERS = ["文档", "地区", "级别", "年份", "类型", "字数", "段落数", "含隐去数字的段落", "SHA-256"]
 FAILURE_HEADERS = ["编号", "类型", "问题", "期望要点", "系统回答", "原因"]
 INDICATOR_HEADERS = ["地区", "年份", "指标", "数值", "增速(%)", "目标", "完成率(%)", "状态", "排名", "文档", "原文"]
+QUEUED = "另一个导入正在进行，已排队等待…"
 
 class App:
     """Event handlers around one QAService (kept in a class so the tests can reach them)."""
@@ -212,6 +215,31 @@ class App:
         return frame, note, gr.update(value=str(path))
 
     # ---- documents ----
+    @contextmanager
+    def write_session(self, tell: Callable[[str], None] | None = None) -> Iterator[None]:
+        """One UI write at a time, holding the index's write lock. While another upload or another
+        process (a CLI ingest) writes, tell the user that this one is queued; questions are answered
+        meanwhile (readers take no lock)."""
+        wait_s = self.settings.ui_write_lock_wait_s
+
+        def queued() -> None:
+            if tell is not None:
+                tell(QUEUED)
+
+        if not self.ingest_lock.acquire(blocking=False):
+            queued()
+            if not self.ingest_lock.acquire(timeout=wait_s):
+                raise gr.Error("另一个导入正在进行，请稍后再试")
+        try:
+            with ExitStack() as session:
+                try:
+                    session.enter_context(self.service.store.writing(wait_s, queued))
+                except IndexError_ as exc:
+                    raise gr.Error(exc.zh) from exc
+                yield
+        finally:
+            self.ingest_lock.release()
+
     def upload(self, files: list[str] | None, region: str, year: str | float | None,
                progress: gr.Progress = gr.Progress()) -> tuple:
         """导入: ingest the chosen files, or, when a name is already in the index, ask what to do."""
@@ -241,7 +269,7 @@ class App:
         overrides = Overrides(region=(region or "").strip() or None, year=int(year) if year else None)
         results: list[list[str]] = []
         s = self.settings
-        with self.ingest_lock:
+        with self.write_session(lambda message: progress(0.0, desc=message)):
             existing = {d.doc for d in self.service.store.list_docs()}
             inputs = upload_inputs(paths, existing, keep_both=choice == KEEP)
             for index, (path, item) in enumerate(inputs):
@@ -257,7 +285,7 @@ class App:
                                           s.chunk_overlap, s.embed_batch, progress=tell, **s.load_limits())
                 except Exception as exc:
                     log.exception("upload ingest failed for %s", path)
-                    results.append([path.name, "失败", str(exc)])
+                    results.append([path.name, "失败", exc.zh if isinstance(exc, IndexError_) else str(exc)])
                     continue
                 results.append(outcome_row(path.name, item.doc, report))
         discard_uploads(paths)  # the index keeps the text; the uploaded copies are not needed again
@@ -268,7 +296,7 @@ class App:
     def remove(self, doc: str | None) -> tuple:
         if not doc:
             raise gr.Error("请先选择要删除的文档")
-        with self.ingest_lock:
+        with self.write_session():
             removed = self.service.store.remove_document(doc)
         message = f"已删除：{doc}" if removed else f"索引中没有这个文档：{doc}"
         return (f'<div class="src-empty">{esc(message)}</div>', self.docs_table(), *self.filter_updates())

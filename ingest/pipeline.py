@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -113,6 +114,19 @@ def _warm_up(store: IndexStore) -> None:
     tokenize("预热")
 
 
+def _in_write_session(ingest):
+    """Hold the index's write lock for the whole batch: a second writer (another `govqa ingest`, an
+    upload) waits for it and then finds the documents this one added."""
+
+    @functools.wraps(ingest)
+    def locked(paths: list[Path], store: IndexStore, *args, **kwargs) -> IngestReport:
+        with store.writing():
+            return ingest(paths, store, *args, **kwargs)
+
+    return locked
+
+
+@_in_write_session
 def ingest_paths(
     paths: Sequence[Path | InputFile],
     store: IndexStore,

@@ -4,16 +4,28 @@ Crash safety: a document's chunks, embeddings and indicators are committed to SQ
 transaction with state 'pending' before Chroma is touched; only after the Chroma upsert returns
 is the state set to 'complete'. Opening an index finishes whatever a killed process left:
 pending documents are (re)written to Chroma from their stored embeddings, 'removing' ones are
-deleted. Chroma and the lexical index are therefore derived state and can always be rebuilt.
+deleted. Chroma and the lexical index are therefore derived state and can always be rebuilt
+(`govqa doctor --repair`, ingest.doctor).
+
+Many processes: every writer holds the index's write lock (ingest.index_lock) for its whole session,
+and every write bumps the manifest's `generation`. A reader calls `refresh()` before each question: when
+the generation moved, it drops its in-memory caches and reopens the embedded Chroma, whose in-memory
+vector index would not see another process's writes. Opening an index checks what can be checked
+cheaply (a file where the directory should be, a read-only or corrupt manifest, an emptied manifest
+beside a full Chroma, Chroma counts, the embedder's name, dimension and fingerprint) and raises an
+IndexError_ carrying a one-line Chinese message with a hint.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
+import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +34,9 @@ from urllib.parse import urlparse
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from ingest import index_errors as errors
+from ingest.index_errors import IndexError_
+from ingest.index_lock import IndexLock, LockBusy, LockUnavailable
 from ingest.lexical import LexicalIndex, add_words
 from ingest.models import LEVELS, Chunk, DocInfo, DocMeta, Fact, Indicator
 from ingest.regions import Region
@@ -58,10 +73,13 @@ _DOC_REGION_COLUMNS = (("region_name", "TEXT"), ("province", "TEXT"), ("city", "
 # the lexical index, the row metadata and the vector cache are all read in this row order
 INDEXED_ROWS = " FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete' ORDER BY c.doc, c.ordinal"
 CHUNK_COLUMNS = "id, doc, ordinal, text, section, region, level, year, year_from, year_to, kind, masked"
-
-
-class IndexError_(RuntimeError):
-    """An index that cannot be used as asked (wrong embedder, unreadable store)."""
+MANIFEST = "manifest.sqlite3"
+# the embedder's fingerprint: the passage vector of this text, recorded when the index is made
+PROBE_TEXT = "嵌入指纹：2025年全县地区生产总值增长5.2%，城镇新增就业1.2万人。"
+FINGERPRINT_MIN_COSINE = 0.99
+# an index made before fingerprints is checked against one stored chunk: the text it was embedded
+# from may have changed a little since (cleaning, context), so the bar is lower
+LEGACY_MIN_COSINE = 0.9
 
 
 @dataclass
@@ -129,6 +147,17 @@ class _LazyEmbeddings(Embeddings):
         return self._store.embedder.embed_query(text)
 
 
+def _write_session(method):
+    """Run a store method inside a write session (ingest.index_lock): every writer holds the lock."""
+
+    @functools.wraps(method)
+    def in_session(self: IndexStore, *args, **kwargs):
+        with self.writing():
+            return method(self, *args, **kwargs)
+
+    return in_session
+
+
 class IndexStore:
     def __init__(
         self,
@@ -139,24 +168,40 @@ class IndexStore:
         embedder_factory: Callable[[], object] | None = None,
         vector_cache_mb: int = 512,
         embed_cache: Path | None = None,
+        write_wait_s: float = 30.0,
+        strict: bool = True,
     ) -> None:
+        """Open (or create) an index. With strict=False (govqa doctor) the problems that doctor reports
+        (an emptied manifest, Chroma out of step, another embedder) do not raise, and nothing is recovered."""
         self.dir = Path(index_dir)
         self.embed_cache_path = embed_cache
         self._embed_cache = None
-        self.dir.mkdir(parents=True, exist_ok=True)
         self.embedder_spec = embedder_spec
         self.chroma_url = chroma_url
         self.collection_name = collection
         self._embedder_factory = embedder_factory
         self._embedder = None
+        self.strict = strict
+        self.write_wait_s = write_wait_s
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.dir / "manifest.sqlite3", check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        self._migrate()
-        self._check_embedder()
+        self._write_lock = IndexLock(self.dir)
+        self.notes: list[str] = []  # what this store repaired on its own, in Chinese, for the CLI to show
+        self.manifest_path = self.dir / MANIFEST
+        self._open_dir()
+        self.read_only = not self._writable()
+        self._db = self._connect()
+        self._seen_generation = 0
+        try:
+            if not self.read_only:
+                self._db.executescript(SCHEMA)
+                self._migrate()
+            self._check_embedder()
+        except sqlite3.Error as exc:
+            self._db.close()
+            raise errors.from_sqlite(self.manifest_path, exc) from exc
         self._client = None
+        self._retired_client = None
+        self._chroma_variant = 0
         self._collection = None
         self._vectorstore = None
         self._lexical: LexicalIndex | None = None
@@ -165,7 +210,71 @@ class IndexStore:
         self._vectors: np.ndarray | None = None
         self._vectors_loaded = False
         self._row_index: tuple[LexicalIndex, dict[str, int]] | None = None
-        self.recover()
+        if strict:
+            try:
+                self._check_not_emptied()
+                self.recover()
+            except IndexError_:
+                self.close()
+                raise
+        self._seen_generation = self.generation
+
+    # ---- opening --------------------------------------------------------------------------
+    def _open_dir(self) -> None:
+        if self.dir.exists() and not self.dir.is_dir():
+            raise errors.path_is_file(self.dir)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except FileExistsError as exc:  # a parent is a file
+            raise errors.path_is_file(Path(exc.filename or self.dir)) from exc
+        except PermissionError as exc:
+            raise errors.read_only(self.dir, exc.strerror or "") from exc
+
+    def _writable(self) -> bool:
+        if not os.access(self.dir, os.W_OK):
+            return False
+        return not self.manifest_path.exists() or os.access(self.manifest_path, os.W_OK)
+
+    def _connect(self) -> sqlite3.Connection:
+        """The manifest, checked first: a header that is not SQLite's or declares more pages than the
+        file has; then SQLite's own quick check when the header looked wrong (a checkpoint in another
+        process can make a sound file look short for an instant)."""
+        path = self.manifest_path
+        suspect = errors.sqlite_header_problem(path)
+        if self.read_only:
+            if not path.exists():
+                raise errors.read_only(self.dir, "no manifest and the directory cannot be written")
+            # a read-only directory cannot hold the WAL's shared-memory file; nobody can write here anyway
+            db = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True, check_same_thread=False)
+        else:
+            db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        try:
+            if suspect:
+                result = db.execute("PRAGMA quick_check(1)").fetchone()
+                if not result or result[0] != "ok":
+                    raise errors.manifest_corrupt(path, suspect)
+            if not self.read_only:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            db.close()
+            raise errors.from_sqlite(path, exc) from exc
+        except IndexError_:
+            db.close()
+            raise
+        return db
+
+    def _check_not_emptied(self) -> None:
+        """A manifest without documents beside a local Chroma that still holds vectors was truncated or
+        replaced: opening it as an empty index would hide the orphans and accept new ingests over them."""
+        if self.chroma_url or not (self.dir / "chroma" / "chroma.sqlite3").exists():
+            return
+        if self._db.execute("SELECT 1 FROM docs LIMIT 1").fetchone() is not None:
+            return
+        vectors = self._chroma_count()
+        if vectors:
+            raise errors.manifest_emptied(self.manifest_path, vectors)
 
     def _migrate(self) -> None:
         """Add the columns newer versions keep per document to an index made by an older one."""
@@ -182,28 +291,96 @@ class IndexStore:
     def _meta_set(self, key: str, value: str) -> None:
         self._db.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
+    def recorded_embedder(self) -> str | None:
+        return self._meta_get("embedder")
+
     def _check_embedder(self) -> None:
-        recorded = self._meta_get("embedder")
+        recorded = self.recorded_embedder()
         if recorded is None:
-            self._meta_set("embedder", self.embedder_spec)
-        elif recorded != self.embedder_spec:
-            raise IndexError_(
-                f"index {self.dir} was built with embedder '{recorded}', but GOVQA_EMBEDDER is "
-                f"'{self.embedder_spec}': use the same embedder, or another --index directory"
-            )
+            if not self.read_only:
+                self._meta_set("embedder", self.embedder_spec)
+        elif recorded != self.embedder_spec and self.strict:
+            raise errors.embedder_renamed(self.dir, recorded, self.embedder_spec)
 
     @property
     def embedder(self):
         if self._embedder is None:
-            if self._embedder_factory is None:
-                raise IndexError_("no embedder configured for this store")
-            self._embedder = self._embedder_factory()
-            dim = self._meta_get("dim")
-            if dim is None:
-                self._meta_set("dim", str(self._embedder.dim))
-            elif int(dim) != self._embedder.dim:
-                raise IndexError_(f"index dimension {dim} != embedder dimension {self._embedder.dim}")
+            with self._lock:
+                if self._embedder is None:
+                    if self._embedder_factory is None:
+                        raise IndexError_("no embedder configured for this store")
+                    embedder = self._embedder_factory()
+                    problem = self.embedder_problem(embedder)
+                    if problem is not None and self.strict:
+                        raise problem
+                    self._embedder = embedder
         return self._embedder
+
+    def _probe(self, embedder) -> np.ndarray:
+        return np.asarray(embedder.passages([PROBE_TEXT]), dtype=np.float32).reshape(-1)
+
+    def embedder_problem(self, embedder, record: bool = True) -> IndexError_ | None:
+        """Whether this embedder is the one the index was built with: its name, its dimension and its
+        fingerprint (the vector of PROBE_TEXT, cosine >= FINGERPRINT_MIN_COSINE). An index without a
+        fingerprint (made before them) is checked against its first stored chunk and then gets one
+        (unless record is False)."""
+        recorded = self.recorded_embedder()
+        if recorded is not None and recorded != self.embedder_spec:
+            return errors.embedder_renamed(self.dir, recorded, self.embedder_spec)
+        dim = self._meta_get("dim")
+        if dim is not None and int(dim) != embedder.dim:
+            return errors.embedder_dimension(self.dir, int(dim), embedder.dim)
+        probe = self._probe(embedder)
+        stored = self._meta_get("embedder_probe")
+        if stored is not None:
+            cosine = _cosine(probe, np.asarray(json.loads(stored), dtype=np.float32))
+            if cosine < FINGERPRINT_MIN_COSINE:
+                return errors.embedder_changed(self.dir, self.embedder_spec, cosine, FINGERPRINT_MIN_COSINE)
+            return None
+        legacy = self._legacy_fingerprint_cosine(embedder)
+        if legacy is not None and legacy < LEGACY_MIN_COSINE:
+            return errors.embedder_changed(self.dir, self.embedder_spec, legacy, LEGACY_MIN_COSINE)
+        if record:
+            self._record_fingerprint(embedder.dim, probe)
+        return None
+
+    def _legacy_fingerprint_cosine(self, embedder) -> float | None:
+        row = self._db.execute(
+            f"SELECT {CHUNK_COLUMNS}, embedding FROM chunks WHERE embedding IS NOT NULL ORDER BY doc, ordinal LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        from ingest.pipeline import embedding_text  # the pipeline imports this module
+
+        stored = np.frombuffer(row[-1], dtype=np.float32)
+        fresh = np.asarray(embedder.passages([embedding_text(_chunk_from_row(row[:-1]))]), dtype=np.float32)
+        return _cosine(fresh.reshape(-1), stored) if fresh.size == stored.size else 0.0
+
+    def _record_fingerprint(self, dim: int, probe: np.ndarray) -> None:
+        """Record the fingerprint if no other process is writing (a reader does not wait for that)."""
+        if self.read_only:
+            return
+        try:
+            self._write_lock.acquire(0)
+        except (LockBusy, LockUnavailable):
+            return
+        try:
+            with self._lock:
+                self._meta_set("dim", str(dim))
+                self._meta_set("embedder_probe", json.dumps([round(float(x), 6) for x in probe]))
+        finally:
+            self._write_lock.release()
+
+    def dim(self) -> int | None:
+        """The recorded vector dimension (else that of the first stored vector)."""
+        recorded = self._meta_get("dim")
+        if recorded is not None:
+            return int(recorded)
+        row = self._db.execute("SELECT length(embedding) FROM chunks WHERE embedding IS NOT NULL LIMIT 1").fetchone()
+        return row[0] // 4 if row else None
+
+    def has_fingerprint(self) -> bool:
+        return self._meta_get("embedder_probe") is not None
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         """Passage vectors, through the on-disk embedding cache when one is configured."""
@@ -220,9 +397,97 @@ class IndexStore:
         return int(self._meta_get("generation") or 0)
 
     def _bump_generation(self) -> None:
-        self._meta_set("generation", str(self.generation + 1))
+        generation = self.generation + 1
+        self._meta_set("generation", str(generation))
+        # this process's own Chroma already holds its own writes: only other processes' writes call for a reopen
+        self._seen_generation = generation
+
+    # ---- many processes -------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Notice writes by other processes (call before each question): when the manifest's generation
+        moved, drop the in-memory lexical index, row metadata and vector cache, and reopen the embedded
+        Chroma. Facts, titles and regions are cached per generation and follow by themselves."""
+        generation = self.generation
+        if generation == self._seen_generation:
+            return False
+        with self._lock:
+            if generation == self._seen_generation:
+                return False
+            log.info("index %s changed (generation %d -> %d): reloading", self.dir, self._seen_generation, generation)
+            self._lexical = None
+            self._row_meta = None
+            self._row_index = None
+            self._vectors = None
+            self._vectors_loaded = False
+            if self._client is not None and not self.chroma_url:
+                self._reopen_chroma()
+            self._seen_generation = generation
+            return True
+
+    @contextmanager
+    def writing(self, wait_s: float | None = None, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the index's write lock for a write session (re-entrant); wait at most wait_s (default
+        write_wait_s) for another process's session to end, calling on_wait once if it has to wait.
+        A new session starts from the current state of the index and repairs Chroma from the manifest
+        when their counts disagree (the stored vectors make that cheap)."""
+        if self.read_only:
+            raise errors.read_only(self.dir)
+        try:
+            self._write_lock.acquire(self.write_wait_s if wait_s is None else wait_s, on_wait)
+        except LockBusy as exc:
+            raise errors.index_busy(self.dir) from exc
+        except LockUnavailable as exc:
+            raise errors.read_only(self.dir, str(exc)) from exc
+        try:
+            if self._write_lock.depth == 1 and self.strict:
+                self.refresh()
+                self.recover()
+                _ = self.collection
+            yield
+        finally:
+            self._write_lock.release()
+
+    def writer_active(self) -> bool:
+        """Whether another process (or another session of this store) holds the write lock now."""
+        if self.read_only or self._write_lock.held:
+            return self._write_lock.held
+        try:
+            self._write_lock.acquire(0)
+        except LockBusy:
+            return True
+        except LockUnavailable:
+            return False
+        self._write_lock.release()
+        return False
+
+    def bump_generation(self) -> None:
+        """Tell running readers to reload (after a repair)."""
+        with self._transaction():
+            self._bump_generation()
+
+    def query(self, sql: str, args: tuple | list = ()) -> list[tuple]:
+        """Rows of a read-only SQL query on the manifest (for govqa doctor)."""
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
+    def delete_manifest_orphans(self) -> int:
+        """Delete chunks, facts and indicator records that belong to no document or chunk."""
+        removed = 0
+        with self._transaction():
+            removed += self._db.execute("DELETE FROM chunks WHERE doc NOT IN (SELECT doc FROM docs)").rowcount
+            for table in ("facts", "indicators"):
+                removed += self._db.execute(
+                    f"DELETE FROM {table} WHERE doc NOT IN (SELECT doc FROM docs)"
+                    " OR (chunk_id IS NOT NULL AND chunk_id != '' AND chunk_id NOT IN (SELECT id FROM chunks))"
+                ).rowcount
+        return removed
 
     # ---- chroma ---------------------------------------------------------------------------
+    def _chroma_path(self) -> str:
+        # chromadb keeps one system per path string in a process; the second spelling of the same path
+        # gives a reopened store a fresh system while queries may still run on the retired one
+        return str(self.dir / "chroma") + ("/." if self._chroma_variant else "")
+
     def _chroma_client(self):
         import chromadb
         from chromadb.config import Settings as ChromaSettings
@@ -236,29 +501,132 @@ class IndexStore:
                 ssl=url.scheme == "https",
                 settings=settings,
             )
-        return chromadb.PersistentClient(path=str(self.dir / "chroma"), settings=settings)
+        return chromadb.PersistentClient(path=self._chroma_path(), settings=settings)
+
+    def _reopen_chroma(self) -> None:
+        """Retire the current client (closed at the next reopen, when no query can still be using it)."""
+        if self._retired_client is not None:
+            _close_client(self._retired_client)
+        self._retired_client = self._client
+        self._client = self._collection = self._vectorstore = None
+        self._chroma_variant ^= 1
+
+    def _discard_chroma(self) -> None:
+        """Close every client and forget chromadb's cached system for our paths: a system whose start
+        failed stays in chromadb's cache and would fail every later client of that path."""
+        for client in (self._client, self._retired_client):
+            if client is not None:
+                _close_client(client)
+        self._client = self._retired_client = self._collection = self._vectorstore = None
+        if not self.chroma_url:
+            _forget_chroma_systems([str(self.dir / "chroma"), str(self.dir / "chroma") + "/."])
+
+    def reset_chroma(self) -> None:
+        """Drop the Chroma collection (the local store's directory) so that it can be rebuilt from the
+        manifest (govqa doctor --repair)."""
+        import shutil
+
+        with self._lock:
+            if self.chroma_url:
+                try:
+                    (self._client or self._chroma_client()).delete_collection(self.collection_name)
+                except Exception as exc:  # no such collection
+                    log.info("delete collection %s: %s", self.collection_name, exc)
+                self._collection = self._vectorstore = None
+                return
+            self._discard_chroma()
+            shutil.rmtree(self.dir / "chroma", ignore_errors=True)
+
+    def _open_vectorstore(self):
+        from langchain_chroma import Chroma
+
+        self._client = self._chroma_client()
+        return Chroma(
+            client=self._client,
+            collection_name=self.collection_name,
+            embedding_function=_LazyEmbeddings(self) if self._embedder_factory is not None else None,
+            collection_metadata={"hnsw:space": "cosine"},
+        )
 
     @property
     def vectorstore(self):
         """The langchain-chroma vector store over our collection (our embedder, cosine space)."""
         if self._vectorstore is None:
-            from langchain_chroma import Chroma
-
-            self._client = self._chroma_client()
-            self._vectorstore = Chroma(
-                client=self._client,
-                collection_name=self.collection_name,
-                embedding_function=_LazyEmbeddings(self) if self._embedder_factory is not None else None,
-                collection_metadata={"hnsw:space": "cosine"},
-            )
-            self._collection = self._vectorstore._collection
+            self._ensure_vectorstore(check=self.strict)
         return self._vectorstore
+
+    def _ensure_vectorstore(self, check: bool) -> None:
+        with self._lock:
+            if self._vectorstore is not None:
+                return
+            try:
+                vectorstore = self._open_vectorstore()
+                vectorstore._collection.count()
+            except Exception as exc:  # chromadb raises its own, Rust and SQLite errors
+                self._discard_chroma()
+                if self.read_only:
+                    raise errors.read_only(self.dir, "Chroma needs write access to open",
+                                           "向量库 Chroma 需要写权限才能打开") from exc
+                raise errors.chroma_unreadable(self.dir, _short(exc), self.chroma_url) from exc
+            self._vectorstore = vectorstore
+            self._collection = vectorstore._collection
+            if check:
+                try:
+                    self._check_vectors()
+                except IndexError_:
+                    self._discard_chroma()  # check again at the next use
+                    raise
 
     @property
     def collection(self):
         if self._collection is None:
             _ = self.vectorstore
         return self._collection
+
+    def _chroma_count(self) -> int:
+        """Chroma's count, without comparing it with the manifest's."""
+        self._ensure_vectorstore(check=False)
+        return self._collection.count()
+
+    def _chunk_counts(self) -> tuple[int, int]:
+        """(chunks of complete documents, all chunk rows): Chroma's count must lie between the two
+        while a writer is at work, and equal both when none is."""
+        complete = self._db.execute(
+            "SELECT COUNT(*) FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete'"
+        ).fetchone()[0]
+        return complete, self.chunk_count()
+
+    def _check_vectors(self) -> None:
+        """Compare Chroma's count with the manifest's when Chroma is opened. No other writer may be at
+        work meanwhile, so this takes the write lock if it is free and skips the check if it is not (that
+        writer runs the same check). In a write session a mismatch is repaired from the stored vectors;
+        a reader raises, pointing to `govqa doctor --repair`."""
+        if self.read_only:
+            complete, total = self._chunk_counts()
+            count = self._collection.count()
+            if not complete <= count <= total:
+                raise errors.chroma_mismatch(self.dir, count, complete)
+            return
+        writer = self._write_lock.held
+        try:
+            self._write_lock.acquire(0)
+        except (LockBusy, LockUnavailable):
+            return
+        try:
+            complete, total = self._chunk_counts()
+            count = self._collection.count()
+            if complete <= count <= total:
+                return
+            if not writer:
+                raise errors.chroma_mismatch(self.dir, count, complete)
+            log.info("Chroma holds %d vectors for %d chunks: restoring it from the manifest", count, complete)
+            from ingest.doctor import sync_chroma  # doctor builds on the store
+
+            restored, dropped = sync_chroma(self)
+            self.notes.append(f"向量库与清单不一致（向量 {count} 条，段落 {complete} 条），已从清单恢复："
+                              f"补回 {restored} 条，删除孤立 {dropped} 条")
+        finally:
+            self._write_lock.release()
 
     def _chroma_upsert(self, chunks: list[Chunk], embeddings: np.ndarray, batch: int = 2000) -> None:
         for start in range(0, len(chunks), batch):
@@ -275,23 +643,37 @@ class IndexStore:
 
     # ---- recovery -------------------------------------------------------------------------
     def recover(self) -> None:
-        """Finish what a killed process left: complete pending docs, finish removals."""
-        with self._lock:
-            states = self._db.execute("SELECT doc, state FROM docs WHERE state != 'complete'").fetchall()
-            if not states:
-                return
-            for doc, state in states:
-                if state == "removing":
-                    log.warning("finishing interrupted removal of %s", doc)
-                    self._chroma_delete_doc(doc)
-                    self._delete_rows(doc)
-                else:
-                    log.warning("completing interrupted ingest of %s", doc)
-                    chunks, vectors = self._stored_chunks_with_vectors(doc)
-                    self._chroma_delete_doc(doc)
-                    self._chroma_upsert(chunks, vectors)
-                    self._db.execute("UPDATE docs SET state='complete' WHERE doc=?", (doc,))
-            self._bump_generation()
+        """Finish what a killed process left: complete pending docs, finish removals. Only when no
+        other process holds the write lock: a live writer's pending documents are its own business."""
+        if self.read_only:
+            if self._db.execute("SELECT 1 FROM docs WHERE state != 'complete' LIMIT 1").fetchone():
+                log.warning("index %s is read-only: interrupted writes cannot be finished", self.dir)
+            return
+        if self._db.execute("SELECT 1 FROM docs WHERE state != 'complete' LIMIT 1").fetchone() is None:
+            return
+        try:
+            self._write_lock.acquire(0)
+        except (LockBusy, LockUnavailable):
+            return
+        try:
+            with self._lock:
+                states = self._db.execute("SELECT doc, state FROM docs WHERE state != 'complete'").fetchall()
+                if not states:
+                    return
+                for doc, state in states:
+                    if state == "removing":
+                        log.warning("finishing interrupted removal of %s", doc)
+                        self._chroma_delete_doc(doc)
+                        self._delete_rows(doc)
+                    else:
+                        log.warning("completing interrupted ingest of %s", doc)
+                        chunks, vectors = self._stored_chunks_with_vectors(doc)
+                        self._chroma_delete_doc(doc)
+                        self._chroma_upsert(chunks, vectors)
+                        self._db.execute("UPDATE docs SET state='complete' WHERE doc=?", (doc,))
+                self._bump_generation()
+        finally:
+            self._write_lock.release()
 
     def _stored_chunks_with_vectors(self, doc: str) -> tuple[list[Chunk], np.ndarray]:
         rows = self._db.execute(
@@ -323,6 +705,7 @@ class IndexStore:
         row = self._db.execute("SELECT sha256, state FROM docs WHERE doc=?", (doc,)).fetchone()
         return (row[0], row[1]) if row else None
 
+    @_write_session
     def add_document(
         self,
         meta: DocMeta,
@@ -382,6 +765,7 @@ class IndexStore:
             self._db.execute("DELETE FROM docs WHERE doc=?", (doc,))
             self._bump_generation()
 
+    @_write_session
     def remove_document(self, doc: str) -> bool:
         with self._lock:
             if self.doc_state(doc) is None:
@@ -523,11 +907,16 @@ class IndexStore:
                 "SELECT c.id, c.region, c.year_from, c.year_to, c.kind, c.doc, c.tokens" + INDEXED_ROWS
             ).fetchall()
             ids = [r[0] for r in rows]
-            cached = LexicalIndex.load(self.dir / "bm25", generation)
+            try:
+                cached = LexicalIndex.load(self.dir / "bm25", generation)
+            except Exception as exc:  # bm25s files damaged in a way its loader does not expect
+                log.warning("lexical index cache unreadable (%s); rebuilding", exc)
+                cached = None
             if cached is None or cached.ids != ids:
                 cached = LexicalIndex.build(ids, [r[6].split(" ") if r[6] else [] for r in rows])
                 try:
-                    cached.save(self.dir / "bm25", generation)
+                    if not self.read_only:
+                        cached.save(self.dir / "bm25", generation)
                 except OSError as exc:
                     log.warning("could not cache lexical index: %s", exc)
             self._row_meta = RowMeta.build(
@@ -585,15 +974,43 @@ class IndexStore:
         in the process, with an in-memory vector index that would not see another process's writes."""
         with self._lock:
             self._db.close()
-            if self._client is not None:
-                try:
-                    self._client.close()
-                except Exception as exc:  # an HTTP client or an older chromadb without close()
-                    log.debug("chroma client close: %s", exc)
-                self._client = self._collection = self._vectorstore = None
+            for client in (self._client, self._retired_client):
+                if client is not None:
+                    _close_client(client)
+            self._client = self._retired_client = self._collection = self._vectorstore = None
 
 
-def open_store(settings, with_embedder: bool = True) -> IndexStore:
+def _forget_chroma_systems(paths: list[str]) -> None:
+    try:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        for path in paths:
+            if path not in SharedSystemClient._identifier_to_refcount:
+                SharedSystemClient._identifier_to_system.pop(path, None)
+    except (ImportError, AttributeError) as exc:  # another chromadb: reopening may then fail until restart
+        log.debug("cannot reset chromadb's system cache: %s", exc)
+
+
+def _close_client(client) -> None:
+    try:
+        client.close()
+    except Exception as exc:  # an HTTP client or an older chromadb without close()
+        log.debug("chroma client close: %s", exc)
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    if a.shape != b.shape:
+        return 0.0
+    return float(a @ b / max(float(np.linalg.norm(a) * np.linalg.norm(b)), 1e-12))
+
+
+def _short(exc: BaseException) -> str:
+    """The first line of an exception, for a one-line message."""
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def open_store(settings, with_embedder: bool = True, strict: bool = True) -> IndexStore:
     """The store for a Settings object; the embedder is created lazily on first use."""
     from ingest.embed import make_embedder
 
@@ -608,5 +1025,7 @@ def open_store(settings, with_embedder: bool = True) -> IndexStore:
         embedder_factory=factory if with_embedder else None,
         vector_cache_mb=settings.vector_cache_mb,
         embed_cache=settings.embed_cache,
+        write_wait_s=settings.write_lock_wait_s,
+        strict=strict,
     )
 
