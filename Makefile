@@ -55,6 +55,7 @@ screenshots: setup-test
 
 bench: setup
 	$(PY) eval/bench.py
+	$(PY) eval/bench_contention.py --out docs/bench-contention.md
 
 clean:
 	rm -rf .govqa .govqa-eval eval-out

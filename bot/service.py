@@ -14,7 +14,8 @@ from bot.retrieve.hybrid import HybridRetriever
 from bot.settings import Settings
 from ingest.models import Indicator
 from ingest.quantity import find_quantities
-from ingest.regions import Region, towns
+from ingest.regions import Region
+from ingest.regions import warm_up as warm_up_regions
 from ingest.store import IndexStore, open_store
 
 
@@ -54,7 +55,7 @@ class QAService:
         self.store.row_index()
         self.store.facts()
         # the division parser (with its towns), the time parser, cn2an and jieba load on first use
-        towns()
+        warm_up_regions()
         find_quantities("两千万元")
         self.chain._route({"condensed": "浙江省去年地区生产总值增长多少", "region": None, "year": None, "kind": None})
         self.store.collection.count()

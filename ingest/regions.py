@@ -966,3 +966,10 @@ def written_forms(name: str) -> tuple[str, ...]:
             if any(entry.place.name == name for entry in entries if entry.place is not _REGION_SENTINEL):
                 forms.add(form)
     return tuple(sorted(forms, key=len, reverse=True))
+
+
+def warm_up() -> None:
+    """Load the gazetteer, the towns and the word-boundary tokenizer (~0.5 s each) before a first question."""
+    gazetteer()
+    towns()
+    _jieba()
