@@ -110,10 +110,9 @@ def all_terms() -> list[str]:
 # a region's own name may lead ("2022年云阳县地区生产总值"); a zone inside it may not ("经开区地区生产总值")
 _PLACE_NAME = r"[\u4e00-\u9fff]{1,7}?(?:省|市|县|区|镇|乡|州|盟|旗|街道)"
 _ZONE = re.compile(r"(?:开发|园|新|工业|功能|景|城|市|社|片|库|山|矿|高新|经开|保税|示范|产业|集聚|地)区|[城都]市|[城乡集]镇")
-_SCOPE_PREFIX = re.compile(
-    rf"(?:(?:19|20)\d{{2}}年)?(?:{_PLACE_NAME}){{0,3}}"
-    r"(?:(?:全|本|我)(?:省|市|县|区|镇|乡|州|盟|旗|街道|社会|年)?|全年|当年|年末|年底)?"
-)
+_SCOPE_WORD = r"(?:全|本|我)(?:省|市|县|区|镇|乡|州|盟|旗|街道|社会|年)?|全年|当年|年末|年底"
+_SCOPE_WORD_RE = re.compile(_SCOPE_WORD)
+_SCOPE_PREFIX = re.compile(rf"(?:(?:19|20)\d{{2}}年)?(?:{_PLACE_NAME}){{0,3}}(?:{_SCOPE_WORD})?")
 
 
 # subjects that name an indicator only when they are the whole subject ("经济增长5%左右" is GDP growth;
@@ -153,7 +152,7 @@ def _asked_start(text: str, start: int) -> bool:
     if start == 0 or text[start - 1] in _ASKED_PRECEDER or text[start - 1].isdigit() or text[start - 1].isascii():
         return True
     before = text[max(0, start - 4):start]
-    if _SCOPE_PREFIX.search(before) or _PERIOD_TAIL.search(before):
+    if _SCOPE_WORD_RE.search(before) or _PERIOD_TAIL.search(before):
         return True
     from ingest.regions import gazetteer  # a region's short form ("广东城镇新增就业")
 
