@@ -313,7 +313,7 @@ class AnswerChain:
             text = "所提供的报告中未找到可以核实的答案。"
         text = self._scope_note(state, plan, abstained) + text
         cited_docs = {c.doc for c in citations}
-        if any(PLANTED_MARK in p.text or strip_planted(p.text)[1] for p in passages if p.doc in cited_docs):
+        if any(PLANTED_MARK in p.text for p in passages if p.doc in cited_docs):  # ingest left the mark
             text += "\n" + PLANTED_NOTE
         failure: LLMUnavailable | None = state.get(LLM_ERROR)
         if failure is not None:

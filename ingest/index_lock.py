@@ -93,6 +93,20 @@ class IndexLock:
                 self._fd = None
 
     @contextmanager
+    def if_free(self) -> Iterator[bool]:
+        """Hold the lock for the block if it is free now (or already ours); yields whether it is held.
+        For work that another process's writer does itself when it holds the lock."""
+        try:
+            self.acquire(0)
+        except (LockBusy, LockUnavailable):
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            self.release()
+
+    @contextmanager
     def hold(self, wait_s: float, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         self.acquire(wait_s, on_wait)
         try:

@@ -72,7 +72,7 @@ def prepare(source: Path | InputFile, overrides: Overrides, chunk_min: int, chun
     item = source if isinstance(source, InputFile) else InputFile(Path(source), Path(source).name)
     raw = load_file(item.path, max_bytes=max_bytes, max_chars=max_chars, max_pages=max_pages)
     # text addressed to the assistant is data, never evidence: it goes before chunks, facts and records
-    text, _planted = strip_planted(clean_text(raw.text))
+    text = strip_planted(clean_text(raw.text))[0]
     if not text.strip():
         raise LoadError("no text left after cleaning")
     raw_head = to_simplified(raw.text[:1500])

@@ -360,16 +360,11 @@ class IndexStore:
         """Record the fingerprint if no other process is writing (a reader does not wait for that)."""
         if self.read_only:
             return
-        try:
-            self._write_lock.acquire(0)
-        except (LockBusy, LockUnavailable):
-            return
-        try:
-            with self._lock:
-                self._meta_set("dim", str(dim))
-                self._meta_set("embedder_probe", json.dumps([round(float(x), 6) for x in probe]))
-        finally:
-            self._write_lock.release()
+        with self._write_lock.if_free() as held:
+            if held:
+                with self._lock:
+                    self._meta_set("dim", str(dim))
+                    self._meta_set("embedder_probe", json.dumps([round(float(x), 6) for x in probe]))
 
     def dim(self) -> int | None:
         """The recorded vector dimension (else that of the first stored vector)."""
@@ -608,11 +603,9 @@ class IndexStore:
                 raise errors.chroma_mismatch(self.dir, count, complete)
             return
         writer = self._write_lock.held
-        try:
-            self._write_lock.acquire(0)
-        except (LockBusy, LockUnavailable):
-            return
-        try:
+        with self._write_lock.if_free() as held:
+            if not held:
+                return
             complete, total = self._chunk_counts()
             count = self._collection.count()
             if complete <= count <= total:
@@ -625,8 +618,6 @@ class IndexStore:
             restored, dropped = sync_chroma(self)
             self.notes.append(f"向量库与清单不一致（向量 {count} 条，段落 {complete} 条），已从清单恢复："
                               f"补回 {restored} 条，删除孤立 {dropped} 条")
-        finally:
-            self._write_lock.release()
 
     def _chroma_upsert(self, chunks: list[Chunk], embeddings: np.ndarray, batch: int = 2000) -> None:
         for start in range(0, len(chunks), batch):
@@ -651,29 +642,24 @@ class IndexStore:
             return
         if self._db.execute("SELECT 1 FROM docs WHERE state != 'complete' LIMIT 1").fetchone() is None:
             return
-        try:
-            self._write_lock.acquire(0)
-        except (LockBusy, LockUnavailable):
-            return
-        try:
-            with self._lock:
-                states = self._db.execute("SELECT doc, state FROM docs WHERE state != 'complete'").fetchall()
-                if not states:
-                    return
-                for doc, state in states:
-                    if state == "removing":
-                        log.warning("finishing interrupted removal of %s", doc)
-                        self._chroma_delete_doc(doc)
-                        self._delete_rows(doc)
-                    else:
-                        log.warning("completing interrupted ingest of %s", doc)
-                        chunks, vectors = self._stored_chunks_with_vectors(doc)
-                        self._chroma_delete_doc(doc)
-                        self._chroma_upsert(chunks, vectors)
-                        self._db.execute("UPDATE docs SET state='complete' WHERE doc=?", (doc,))
-                self._bump_generation()
-        finally:
-            self._write_lock.release()
+        with self._write_lock.if_free() as held, self._lock:
+            if not held:
+                return
+            states = self._db.execute("SELECT doc, state FROM docs WHERE state != 'complete'").fetchall()
+            if not states:
+                return
+            for doc, state in states:
+                if state == "removing":
+                    log.warning("finishing interrupted removal of %s", doc)
+                    self._chroma_delete_doc(doc)
+                    self._delete_rows(doc)
+                else:
+                    log.warning("completing interrupted ingest of %s", doc)
+                    chunks, vectors = self._stored_chunks_with_vectors(doc)
+                    self._chroma_delete_doc(doc)
+                    self._chroma_upsert(chunks, vectors)
+                    self._db.execute("UPDATE docs SET state='complete' WHERE doc=?", (doc,))
+            self._bump_generation()
 
     def _stored_chunks_with_vectors(self, doc: str) -> tuple[list[Chunk], np.ndarray]:
         rows = self._db.execute(
