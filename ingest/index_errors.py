@@ -114,12 +114,18 @@ def embedder_changed(index_dir: Path, spec: str, cosine: float, threshold: float
     )
 
 
+def is_busy(exc: sqlite3.Error) -> bool:
+    """SQLite's "database is locked" / SQLITE_BUSY: another connection holds the file for now."""
+    text = str(exc)
+    return "locked" in text or "busy" in text
+
+
 def from_sqlite(manifest: Path, exc: sqlite3.Error) -> IndexError_:
     """The index error an SQLite failure on the manifest stands for."""
     text = str(exc)
     if "readonly" in text or "read-only" in text:
         return read_only(manifest.parent, text)
-    if "locked" in text or "busy" in text:
+    if is_busy(exc):
         return index_busy(manifest.parent)
     return manifest_corrupt(manifest, text)
 

@@ -189,16 +189,8 @@ class IndexStore:
         self.manifest_path = self.dir / MANIFEST
         self._open_dir()
         self.read_only = not self._writable()
-        self._db = self._connect()
         self._seen_generation = 0
-        try:
-            if not self.read_only:
-                self._db.executescript(SCHEMA)
-                self._migrate()
-            self._check_embedder()
-        except sqlite3.Error as exc:
-            self._db.close()
-            raise errors.from_sqlite(self.manifest_path, exc) from exc
+        self._db = self._open_manifest()
         self._client = None
         self._retired_client = None
         self._chroma_variant = 0
@@ -235,6 +227,29 @@ class IndexStore:
             return False
         return not self.manifest_path.exists() or os.access(self.manifest_path, os.W_OK)
 
+    def _open_manifest(self) -> sqlite3.Connection:
+        """Connect, create or migrate the schema and check the embedder's name. Retried until
+        write_wait_s while SQLite reports the file busy: SQLite skips its busy handler in some
+        races (two processes making one fresh manifest, a snapshot gone stale), and a process
+        that opens an index another one is writing must wait, not fail."""
+        deadline = time.monotonic() + max(self.write_wait_s, 1.0)
+        delay = 0.05
+        while True:
+            self._db = self._connect()
+            try:
+                if not self.read_only:
+                    self._db.executescript(SCHEMA)
+                    self._migrate()
+                self._check_embedder()
+                return self._db
+            except sqlite3.Error as exc:
+                self._db.close()
+                if not (errors.is_busy(exc) and time.monotonic() < deadline):
+                    raise errors.from_sqlite(self.manifest_path, exc) from exc
+                log.info("manifest %s busy at open (%s): retrying", self.manifest_path, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+
     def _connect(self) -> sqlite3.Connection:
         """The manifest, checked first: a header that is not SQLite's or declares more pages than the
         file has; then SQLite's own quick check when the header looked wrong (a checkpoint in another
@@ -259,6 +274,8 @@ class IndexStore:
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         except sqlite3.Error as exc:
             db.close()
+            if errors.is_busy(exc):
+                raise  # _open_manifest retries
             raise errors.from_sqlite(path, exc) from exc
         except IndexError_:
             db.close()

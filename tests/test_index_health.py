@@ -94,7 +94,7 @@ def test_two_ingests_of_one_folder_at_once(docs_folder: Path, tmp_path: Path) ->
     """Before: the second failed with `UNIQUE constraint failed: docs.doc`. Now it waits for the lock,
     then skips what the first one added."""
     index = tmp_path / "index"
-    procs = [spawn("ingest", str(docs_folder), "--json", "--index", str(index), cwd=tmp_path,
+    procs = [spawn("-v", "ingest", str(docs_folder), "--json", "--index", str(index), cwd=tmp_path,
                    GOVQA_WRITE_LOCK_WAIT_S="600") for _ in range(2)]
     outs = [proc.communicate(timeout=600) for proc in procs]
     for proc, (_out, err) in zip(procs, outs, strict=True):
