@@ -89,6 +89,8 @@ class Answer(BaseModel):
     # why ("timeout" | "unreachable" | "unauthorized" | "rejected" | "error") and the notice shown atop the answer
     fallback: str | None = None
     notice: str | None = None
+    # "partial" while some documents are searchable lexically only (their vectors are being computed)
+    dense: Literal["full", "partial"] = "full"
 
     def to_json_dict(self) -> dict:
         data = self.model_dump(exclude_none=True)

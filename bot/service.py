@@ -12,6 +12,7 @@ from bot.chain import AnswerChain
 from bot.models import Answer, Turn
 from bot.retrieve.hybrid import HybridRetriever
 from bot.settings import Settings
+from ingest.dense import VectorWorker
 from ingest.models import Indicator
 from ingest.quantity import find_quantities
 from ingest.regions import Region
@@ -27,6 +28,7 @@ class QAService:
         threadpool_limits(limits=1, user_api="blas")
         self.store = store or open_store(settings)
         self.retriever = HybridRetriever(self.store, settings.retrieve_k, settings.rrf_k)
+        self.vector_worker = VectorWorker(self.store, settings.embed_batch)
         llm = LLMBackend(settings, chat_model) if (settings.llm_enabled or chat_model is not None) else None
         self.chain = AnswerChain(self.retriever, self.known_regions, settings.top_k, llm,
                                  records=self.indicator_records, chunk_lookup=self.store.chunks_by_ids,
@@ -67,9 +69,21 @@ class QAService:
     def ask(self, question: str, history: list[dict] | list[Turn] | None = None, region: str | None = None,
             year: int | None = None, kind: str | None = None) -> Answer:
         self.store.refresh()  # another process may have ingested or removed documents since the last question
-        return self.chain.invoke(question, self._turns(history), region or None, year or None, kind or None)
+        answer = self.chain.invoke(question, self._turns(history), region or None, year or None, kind or None)
+        return self._with_dense_state(answer)
 
     def ask_stream(self, question: str, history: list[dict] | list[Turn] | None = None, region: str | None = None,
                    year: int | None = None, kind: str | None = None) -> Iterator[str | Answer]:
         self.store.refresh()
-        yield from self.chain.stream(question, self._turns(history), region or None, year or None, kind or None)
+        for part in self.chain.stream(question, self._turns(history), region or None, year or None, kind or None):
+            yield self._with_dense_state(part) if isinstance(part, Answer) else part
+
+    def _with_dense_state(self, answer: Answer) -> Answer:
+        answer.dense = "partial" if self.store.pending_vectors() else "full"
+        return answer
+
+    def complete_vectors(self) -> None:
+        """Embed, in the background, the documents that are searchable lexically only (uploads, and
+        those a killed process left pending)."""
+        if self.store.pending_vectors():
+            self.vector_worker.kick()

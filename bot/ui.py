@@ -112,6 +112,7 @@ def warm_up(service: QAService, state: StartupState) -> None:
     start = time.perf_counter()
     try:
         service.warm_up()
+        service.complete_vectors()  # documents a killed process left without vectors
     except Exception as exc:
         log.exception("warm-up failed")
         state.fail(str(exc))

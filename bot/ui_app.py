@@ -281,13 +281,16 @@ class App:
                     results.append([path.name, "失败", "不支持的文件类型（只支持 .txt / .docx / .pdf）"])
                     continue
                 try:
+                    # searchable at once by BM25 and facts; the vectors follow in the background
                     report = ingest_paths([item], self.service.store, overrides, s.chunk_min, s.chunk_max,
-                                          s.chunk_overlap, s.embed_batch, progress=tell, **s.load_limits())
+                                          s.chunk_overlap, s.embed_batch, progress=tell, defer_vectors=True,
+                                          **s.load_limits())
                 except Exception as exc:
                     log.exception("upload ingest failed for %s", path)
                     results.append([path.name, "失败", exc.zh if isinstance(exc, IndexError_) else str(exc)])
                     continue
                 results.append(outcome_row(path.name, item.doc, report))
+        self.service.complete_vectors()
         discard_uploads(paths)  # the index keeps the text; the uploaded copies are not needed again
         progress(1.0, desc="完成")
         frame = pd.DataFrame(results, columns=["文件", "结果", "说明"])

@@ -104,7 +104,8 @@ def chroma_ids(store: IndexStore) -> set[str]:
 
 
 def _complete_ids(store: IndexStore) -> dict[str, str]:
-    return dict(store.query("SELECT c.id, c.doc FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete'"))
+    return dict(store.query("SELECT c.id, c.doc FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete'"
+                            " AND c.embedding IS NOT NULL"))
 
 
 def _stored(store: IndexStore, ids: list[str], dim: int | None):
@@ -171,6 +172,7 @@ def _check_rows(store: IndexStore, report: Report, writer_active: bool) -> None:
         report.problem("manifest_orphans", f"清单里有 {orphan_chunks} 个段落、{orphan_records} 条事实或指标记录"
                        "不属于任何文档或段落", True)
     bad = store.query("SELECT c.doc, COUNT(*) FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete'"
+                      " AND COALESCE(d.dense_pending, 0) = 0"  # pending vectors are on their way (ingest.dense)
                       " AND (c.embedding IS NULL OR length(c.embedding) != ?) GROUP BY c.doc", ((store.dim() or 0) * 4,))
     if bad:
         report.problem("vectors_missing_in_manifest",

@@ -134,6 +134,8 @@ class IngestReport(BaseModel):
     ignored: list[IgnoredFile] = Field(default_factory=list)
     chunks: int = 0
     indicators: int = 0
+    # documents searchable lexically whose vectors are still to come (uploads embed in the background)
+    vectors_pending: int = 0
 
 
 class DocInfo(BaseModel):

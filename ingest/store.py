@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS docs (
     doc TEXT PRIMARY KEY, sha256 TEXT NOT NULL, state TEXT NOT NULL,
     region TEXT, level TEXT, year INTEGER, kind TEXT, title TEXT,
     chars INTEGER, path TEXT, added_at REAL,
-    region_name TEXT, province TEXT, city TEXT, county TEXT, anonymous INTEGER
+    region_name TEXT, province TEXT, city TEXT, county TEXT, anonymous INTEGER, dense_pending INTEGER
 );
 CREATE TABLE IF NOT EXISTS chunks (
     id TEXT PRIMARY KEY, doc TEXT NOT NULL, ordinal INTEGER, text TEXT NOT NULL, section TEXT,
@@ -68,8 +68,9 @@ CREATE TABLE IF NOT EXISTS facts (
 );
 CREATE INDEX IF NOT EXISTS facts_doc ON facts(doc);
 """
-_DOC_REGION_COLUMNS = (("region_name", "TEXT"), ("province", "TEXT"), ("city", "TEXT"), ("county", "TEXT"),
-                       ("anonymous", "INTEGER"))
+# dense_pending = 1: the document is searchable lexically and its vectors are still to come
+_DOC_NEWER_COLUMNS = (("region_name", "TEXT"), ("province", "TEXT"), ("city", "TEXT"), ("county", "TEXT"),
+                      ("anonymous", "INTEGER"), ("dense_pending", "INTEGER"))
 # the lexical index, the row metadata and the vector cache are all read in this row order
 INDEXED_ROWS = " FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete' ORDER BY c.doc, c.ordinal"
 CHUNK_COLUMNS = "id, doc, ordinal, text, section, region, level, year, year_from, year_to, kind, masked"
@@ -200,6 +201,7 @@ class IndexStore:
         self._row_meta: RowMeta | None = None
         self.vector_cache_mb = vector_cache_mb
         self._vectors: np.ndarray | None = None
+        self._dense_rows: np.ndarray | None = None
         self._vectors_loaded = False
         self._row_index: tuple[LexicalIndex, dict[str, int]] | None = None
         if strict:
@@ -296,7 +298,7 @@ class IndexStore:
     def _migrate(self) -> None:
         """Add the columns newer versions keep per document to an index made by an older one."""
         have = {row[1] for row in self._db.execute("PRAGMA table_info(docs)")}
-        for column, sql_type in _DOC_REGION_COLUMNS:
+        for column, sql_type in _DOC_NEWER_COLUMNS:
             if column not in have:
                 self._db.execute(f"ALTER TABLE docs ADD COLUMN {column} {sql_type}")
 
@@ -367,7 +369,7 @@ class IndexStore:
         ).fetchone()
         if row is None:
             return None
-        from ingest.pipeline import embedding_text  # the pipeline imports this module
+        from ingest.dense import embedding_text  # ingest.dense imports this module
 
         stored = np.frombuffer(row[-1], dtype=np.float32)
         fresh = np.asarray(embedder.passages([embedding_text(_chunk_from_row(row[:-1]))]), dtype=np.float32)
@@ -601,10 +603,11 @@ class IndexStore:
         return self._collection.count()
 
     def _chunk_counts(self) -> tuple[int, int]:
-        """(chunks of complete documents, all chunk rows): Chroma's count must lie between the two
-        while a writer is at work, and equal both when none is."""
+        """(chunks of complete documents with their vectors, all chunk rows): Chroma's count must lie
+        between the two while a writer is at work (or vectors are pending), and equal both otherwise."""
         complete = self._db.execute(
             "SELECT COUNT(*) FROM chunks c JOIN docs d ON d.doc=c.doc WHERE d.state='complete'"
+            " AND c.embedding IS NOT NULL"
         ).fetchone()[0]
         return complete, self.chunk_count()
 
@@ -717,30 +720,35 @@ class IndexStore:
         path: str,
         chunks: list[Chunk],
         token_lists: list[list[str]],
-        embeddings: np.ndarray,
+        embeddings: np.ndarray | None,
         indicators: Iterable[Indicator] = (),
         facts: Iterable[Fact] = (),
     ) -> None:
-        """Replace any older version of meta.doc with this one, crash-safely."""
+        """Replace any older version of meta.doc with this one, crash-safely. Without embeddings the
+        document is searchable lexically at once (one transaction) and its vectors are pending:
+        attach_vectors adds them later."""
         if self.doc_state(meta.doc) is not None:
             self.remove_document(meta.doc)
+        lexical_only = embeddings is None
+        blobs = ([None] * len(chunks) if lexical_only
+                 else [np.asarray(vec, dtype=np.float32).tobytes() for vec in embeddings])
         with self._transaction():
             self._db.execute(
                 "INSERT INTO docs(doc, sha256, state, region, level, year, kind, title, chars, path, added_at,"
-                " region_name, province, city, county, anonymous)"
-                " VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (meta.doc, sha256, meta.region, meta.level, meta.year, meta.kind, meta.title, chars, path, time.time(),
-                 meta.region_name, meta.province, meta.city, meta.county, int(meta.anonymous)),
+                " region_name, province, city, county, anonymous, dense_pending)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (meta.doc, sha256, "complete" if lexical_only else "pending", meta.region, meta.level, meta.year,
+                 meta.kind, meta.title, chars, path, time.time(), meta.region_name, meta.province, meta.city,
+                 meta.county, int(meta.anonymous), int(lexical_only)),
             )
             self._db.executemany(
                 f"INSERT INTO chunks({CHUNK_COLUMNS}, tokens, embedding) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         c.id, c.doc, c.ordinal, c.text, c.section, c.region, c.level, c.year, c.year_from,
-                        c.year_to, c.kind, int(c.masked), " ".join(toks),
-                        np.asarray(vec, dtype=np.float32).tobytes(),
+                        c.year_to, c.kind, int(c.masked), " ".join(toks), blob,
                     )
-                    for c, toks, vec in zip(chunks, token_lists, embeddings, strict=True)
+                    for c, toks, blob in zip(chunks, token_lists, blobs, strict=True)
                 ],
             )
             self._db.executemany(
@@ -751,14 +759,53 @@ class IndexStore:
                 "INSERT INTO facts(doc, chunk_id, region, year, canonical, stance, record) VALUES (?,?,?,?,?,?,?)",
                 [(f.doc, f.chunk_id, f.region, f.year, f.canonical, f.stance, f.model_dump_json()) for f in facts],
             )
-        with self._lock:
-            self._chroma_upsert(chunks, np.asarray(embeddings, dtype=np.float32))
-            with self._transaction():
-                self._db.execute("UPDATE docs SET state='complete' WHERE doc=?", (meta.doc,))
+            if lexical_only:
                 self._bump_generation()
-            self._lexical = None
+        with self._lock:
+            if not lexical_only:
+                self._chroma_upsert(chunks, np.asarray(embeddings, dtype=np.float32))
+                with self._transaction():
+                    self._db.execute("UPDATE docs SET state='complete' WHERE doc=?", (meta.doc,))
+                    self._bump_generation()
+            self._forget_caches()
+
+    def _forget_caches(self) -> None:
+        self._lexical = None
+        self._vectors_loaded = False
+        self._vectors = None
+
+    @_write_session
+    def attach_vectors(self, doc: str, sha256: str, embeddings: np.ndarray) -> bool:
+        """Give a lexical-only document its vectors: Chroma first, then the manifest in one transaction
+        (a crash between the two leaves the document pending, and the next attach upserts again).
+        False, changing nothing, when the document was removed or replaced meanwhile."""
+        with self._lock:
+            row = self._db.execute("SELECT sha256, state, dense_pending FROM docs WHERE doc=?", (doc,)).fetchone()
+            if row is None or row[0] != sha256 or row[1] != "complete" or not row[2]:
+                return False
+            chunks = self.chunks_of(doc)
+            vectors = np.asarray(embeddings, dtype=np.float32)
+            if len(vectors) != len(chunks):
+                raise ValueError(f"{doc}: {len(vectors)} vectors for {len(chunks)} chunks")
+            self._chroma_upsert(chunks, vectors)
+            with self._transaction():
+                self._db.executemany("UPDATE chunks SET embedding=? WHERE id=?",
+                                     [(vec.tobytes(), c.id) for c, vec in zip(chunks, vectors, strict=True)])
+                self._db.execute("UPDATE docs SET dense_pending=0 WHERE doc=?", (doc,))
+                self._bump_generation()
             self._vectors_loaded = False
             self._vectors = None
+            return True
+
+    def pending_vectors(self) -> list[tuple[str, str]]:
+        """(doc, sha256) of the documents searchable lexically whose vectors are still to come."""
+        with self._lock:
+            try:
+                return self._db.execute(
+                    "SELECT doc, sha256 FROM docs WHERE state='complete' AND dense_pending=1 ORDER BY added_at, doc"
+                ).fetchall()
+            except sqlite3.OperationalError:  # a read-only index made before lexical-first ingest
+                return []
 
     def _delete_rows(self, doc: str) -> None:
         with self._transaction():
@@ -776,9 +823,7 @@ class IndexStore:
             self._db.execute("UPDATE docs SET state='removing' WHERE doc=?", (doc,))
             self._chroma_delete_doc(doc)
             self._delete_rows(doc)
-            self._lexical = None
-            self._vectors_loaded = False
-            self._vectors = None
+            self._forget_caches()
             return True
 
     # ---- reads ----------------------------------------------------------------------------
@@ -950,8 +995,8 @@ class IndexStore:
                 return self._vectors
             self._vectors_loaded = True
             self._vectors = None
-            first = self._db.execute("SELECT embedding FROM chunks LIMIT 1").fetchone()
-            if not lexical.ids or first is None or first[0] is None:
+            first = self._db.execute("SELECT embedding FROM chunks WHERE embedding IS NOT NULL LIMIT 1").fetchone()
+            if not lexical.ids or first is None:
                 return None
             dim = len(first[0]) // 4
             needed_mb = len(lexical.ids) * dim * 4 / 2**20
@@ -959,18 +1004,30 @@ class IndexStore:
                 log.info("vector cache off: %.0f MB > GOVQA_VECTOR_CACHE_MB=%d", needed_mb, self.vector_cache_mb)
                 return None
             rows = self._db.execute("SELECT c.id, c.embedding" + INDEXED_ROWS)
-            matrix = np.empty((len(lexical.ids), dim), dtype=np.float32)
+            matrix = np.zeros((len(lexical.ids), dim), dtype=np.float32)
+            dense = np.ones(len(lexical.ids), dtype=bool)
             count = 0
             for cid, blob in rows:
-                if count >= len(lexical.ids) or cid != lexical.ids[count] or blob is None or len(blob) != dim * 4:
+                if count >= len(lexical.ids) or cid != lexical.ids[count]:
                     break
-                matrix[count] = np.frombuffer(blob, dtype=np.float32)
+                if blob is None:  # a document whose vectors are pending: BM25 finds it meanwhile
+                    dense[count] = False
+                elif len(blob) != dim * 4:
+                    break
+                else:
+                    matrix[count] = np.frombuffer(blob, dtype=np.float32)
                 count += 1
             if count != len(lexical.ids):
                 log.warning("vector cache off: stored rows do not line up with the lexical index")
                 return None
             self._vectors = matrix
+            self._dense_rows = dense
             return matrix
+
+    def dense_rows(self) -> np.ndarray | None:
+        """Which rows of the vector cache hold a vector (None when the cache is off)."""
+        with self._lock:
+            return self._dense_rows if self.vectors() is not None else None
 
     def close(self) -> None:
         """Close SQLite and release the Chroma client: the embedded Chroma caches one system per path

@@ -109,6 +109,9 @@ class HybridRetriever:
         if matrix is None or len(matrix) != len(allowed):
             return self._chroma(vector, where, n)
         ids = self.store.lexical()[0].ids
+        dense_rows = self.store.dense_rows()
+        if dense_rows is not None and len(dense_rows) == len(allowed):
+            allowed = allowed & dense_rows  # rows whose vectors are pending are found by BM25 alone
         passing = int(allowed.sum())
         if passing == 0:
             return []
