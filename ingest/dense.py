@@ -97,8 +97,8 @@ class VectorWorker:
 
     def __init__(self, store: IndexStore, batch: int, retry_s: float = 5.0) -> None:
         self.store = store
-        # small batches: a question's embedding waits for at most one batch of the engine
-        self.batch = max(1, min(batch, 8))
+        # small batches: a question's embedding waits for at most one batch of the engine (~0.5 s)
+        self.batch = max(1, min(batch, 2))
         self.retry_s = retry_s
         self._wake = threading.Event()
         self._idle = threading.Event()

