@@ -131,3 +131,38 @@ def test_a_kill_while_embedding_leaves_the_document_answerable_and_the_next_inge
     store.close()
     doctor = govqa("doctor", "--json", "--index", str(seed_index_copy), cwd=tmp_path)
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+
+
+def test_a_query_waits_for_one_batch_of_background_passages_at_most() -> None:
+    """The engine's lock hands over to a waiting query before the next batch (a plain Lock let the
+    embedding thread take it back batch after batch: a question waited 21 s behind an upload)."""
+    import threading
+    import time
+
+    from ingest.embed import QueryFirstLock
+
+    lock = QueryFirstLock()
+    started, stop, inside = [0], threading.Event(), threading.Event()
+
+    def embed_document() -> None:
+        while not stop.is_set():
+            with lock.passages():
+                started[0] += 1
+                inside.set()
+                busy_until = time.perf_counter() + 0.005  # an engine call in progress, then straight back
+                while time.perf_counter() < busy_until:
+                    pass
+
+    background = threading.Thread(target=embed_document)
+    background.start()
+    try:
+        assert inside.wait(60)
+        batches_between = []
+        for _ in range(50):
+            before = started[0]
+            with lock.query():
+                batches_between.append(started[0] - before)
+    finally:
+        stop.set()
+        background.join(60)
+    assert max(batches_between) <= 1, batches_between
