@@ -123,6 +123,9 @@ class VectorWorker:
         while True:
             self._wake.wait()
             self._wake.clear()
+            if self.store.closed:  # the service shut down; pending documents wait for the next start
+                self._idle.set()
+                return
             try:
                 retry = self._complete_all()
             except Exception:  # the worker must outlive any one failure; the document stays lexical-only
@@ -139,6 +142,8 @@ class VectorWorker:
     def _complete_all(self) -> bool:
         """Attach vectors to every pending document; True when some must be tried again later."""
         for doc, sha256 in self.store.pending_vectors():
+            if self.store.closed:
+                return False
             vectors = embed_chunks(self.store, self.store.chunks_of(doc), self.batch)
             try:
                 with self.store.writing(wait_s=0):

@@ -185,6 +185,7 @@ class IndexStore:
         self.strict = strict
         self.write_wait_s = write_wait_s
         self._lock = threading.RLock()
+        self.closed = False
         self._write_lock = IndexLock(self.dir)
         self.notes: list[str] = []  # what this store repaired on its own, in Chinese, for the CLI to show
         self.manifest_path = self.dir / MANIFEST
@@ -1033,6 +1034,7 @@ class IndexStore:
         """Close SQLite and release the Chroma client: the embedded Chroma caches one system per path
         in the process, with an in-memory vector index that would not see another process's writes."""
         with self._lock:
+            self.closed = True
             self._db.close()
             for client in (self._client, self._retired_client):
                 if client is not None:

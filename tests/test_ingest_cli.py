@@ -14,7 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "data" / "samples"
 GOVQA = ROOT / ".venv" / "bin" / "govqa"
-INGEST_KEYS = {"added", "replaced", "skipped", "failed", "ignored", "chunks", "indicators"}
+INGEST_KEYS = {"added", "replaced", "skipped", "failed", "ignored", "chunks", "indicators", "vectors_pending"}
 DOC_KEYS = {"doc", "path", "title", "region", "province", "city", "county", "level", "year", "kind", "chars",
             "chunks", "masked_chunks", "sha256"}
 
@@ -62,7 +62,7 @@ def test_ingest_json_contract_and_exit_codes(tmp_path: Path, folder: Path) -> No
     second = govqa("ingest", str(folder), "--json", "--index", str(index), cwd=tmp_path)
     assert second.returncode == 0
     assert json.loads(second.stdout) == {"added": 0, "replaced": 0, "skipped": 2, "failed": [], "ignored": ignored,
-                                         "chunks": 0, "indicators": 0}
+                                         "chunks": 0, "indicators": 0, "vectors_pending": 0}
 
     missing = tmp_path / "nope.txt"
     extra = tmp_path / "c.txt"
