@@ -65,3 +65,11 @@ def qa_service(seed_index: Path):
     from bot.service import QAService
 
     return QAService(make_settings(seed_index, llm_base_url=None))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The first test to use the whole-corpus index builds it (embedding ~650k characters cold: about
+    12 minutes on a quiet 2-core machine, longer on a busy one): those tests get a longer timeout."""
+    for item in items:
+        if "corpus_index" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(2700))
