@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from bot.models import Answer, Citation
-from bot.ui import _compare_question, _filters, _parse_history
-from bot.ui_render import answer_markdown, highlight, md_escape
+from bot.ui.inputs import compare_question, parse_filters, parse_history
+from bot.ui.render import answer_markdown, highlight, md_escape
 from tests.ui_helpers import CHROMIUM, CHROMIUM_ARGS, ROOT, Server
 
 DOCS = ROOT / "docs"
@@ -55,15 +55,15 @@ def test_highlight_escapes_and_marks_quote() -> None:
 
 
 def test_helpers_parse_inputs() -> None:
-    assert _filters("全部", "2022", "全部") == (None, 2022, None)
-    assert _filters("冠县", "", None) == ("冠县", None, None)
-    assert _parse_history('[{"role": "user", "content": "x"}]') == [{"role": "user", "content": "x"}]
-    assert _compare_question(["云阳县", "冠县", "某县"], "地区生产总值", "全部") == "云阳县、冠县和某县的地区生产总值分别是多少？"
+    assert parse_filters("全部", "2022", "全部") == (None, 2022, None)
+    assert parse_filters("冠县", "", None) == ("冠县", None, None)
+    assert parse_history('[{"role": "user", "content": "x"}]') == [{"role": "user", "content": "x"}]
+    assert compare_question(["云阳县", "冠县", "某县"], "地区生产总值", "全部") == "云阳县、冠县和某县的地区生产总值分别是多少？"
 
 
 def test_table_tab_helpers() -> None:
     from bot.table.models import Cell, TableError
-    from bot.ui_table import chart_figure, table_frame, table_request, ui_message
+    from bot.ui.table import chart_figure, table_frame, table_request, ui_message
 
     assert ui_message("请指定地区（--regions）、级别（--level）或上级地区（--within）。") == "请指定地区、级别或上级地区。"
     assert ui_message("所选地区的报告没有写明数字的年份，请用 --years 指定年份。").endswith("请在“年份”中指定年份。")
@@ -256,7 +256,7 @@ def test_filters_are_filled_from_the_index(page) -> None:
 @needs_browser
 def test_compare_question_box(page) -> None:
     page.get_by_role("tab", name="对比").click()
-    page.fill("#cmp-question textarea", _compare_question(["云阳县", "冠县"], "地区生产总值", "全部"))
+    page.fill("#cmp-question textarea", compare_question(["云阳县", "冠县"], "地区生产总值", "全部"))
     page.click("#cmp-ask")
     page.wait_for_selector("#cmp-out table")
     table = page.inner_text("#cmp-out table")

@@ -24,7 +24,7 @@ from bot.table.models import KIND_LABELS, NOT_FOUND, Cell, Table, TableError, Ta
 from bot.table.rank import split_unit
 from bot.table.select import LEVELS, parse_years, region_label, select_indicators
 from bot.table.targets import TargetRow, TargetTable, target_table, target_years
-from bot.ui_render import esc, highlight, source_card
+from bot.ui.render import esc, highlight, source_card
 from ingest.models import Chunk, Fact
 from ingest.regions import Region
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from bot.service import QAService
-    from bot.ui import StartupState
+    from bot.ui.startup import StartupState
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,348 @@
+"""The UI's event handlers around one QAService (class App); the layout that wires them is bot.ui.app."""
+
+from __future__ import annotations
+
+import csv
+import logging
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from bot.answer.conflicts import record_conflicts
+from bot.bounds import BUSY_MESSAGE
+from bot.gate import Busy, Gate
+from bot.models import Answer, Citation
+from bot.service import QAService
+from bot.settings import PROJECT_ROOT, Settings
+from bot.ui import eval_tab
+from bot.ui.inputs import ALL, compare_question, parse_filters, parse_history
+from bot.ui.render import (
+    STATUS_LABELS,
+    answer_markdown,
+    citation_overview,
+    compare_html,
+    esc,
+    md_escape,
+    source_card,
+    source_panel_empty,
+)
+from bot.ui.startup import StartupState, translate_step
+from bot.ui.table import TableHandlers
+from bot.ui.upload import (
+    KEEP,
+    REPLACE,
+    discard_uploads,
+    name_clashes,
+    outcome_row,
+    upload_inputs,
+)
+from ingest.index_errors import IndexError_
+from ingest.pipeline import Overrides, ingest_paths
+
+log = logging.getLogger(__name__)
+
+DEV_SET = PROJECT_ROOT / "eval" / "sets" / "dev.jsonl"
+DEV_SET_LABEL = "内置开发集（eval/sets/dev.jsonl）"
+UPLOAD_SET_LABEL = "上传 JSONL 文件"
+SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf")
+DOC_HEADERS = ["文档", "地区", "级别", "年份", "类型", "字数", "段落数", "含隐去数字的段落", "SHA-256"]
+FAILURE_HEADERS = ["编号", "类型", "问题", "期望要点", "系统回答", "原因"]
+INDICATOR_HEADERS = ["地区", "年份", "指标", "数值", "增速(%)", "目标", "完成率(%)", "状态", "排名", "文档", "原文"]
+QUEUED = "另一个导入正在进行，已排队等待…"
+
+class App:
+    """Event handlers around one QAService (kept in a class so the tests can reach them)."""
+
+    def __init__(self, service: QAService, settings: Settings, startup: StartupState) -> None:
+        self.service = service
+        self.settings = settings
+        self.startup = startup
+        self.ingest_lock = threading.Lock()
+        self.gate = Gate(settings.concurrency, settings.max_waiting, settings.max_wait_s)
+        self.tmp = Path(tempfile.mkdtemp(prefix="govqa-ui-"))
+        self.table = TableHandlers(service, startup, self.tmp)
+
+    # ---- index lookups ----
+    def choices(self) -> tuple[list[str], list[str], list[str]]:
+        store = self.service.store
+        return [ALL, *store.regions()], [ALL, *(str(y) for y in store.years())], [ALL, *store.kinds()]
+
+    def filter_updates(self) -> tuple[dict, ...]:
+        """New choices for: the chat filters, the 指标 region, the document picker, then the table's
+        regions, scope and years and the targets' year."""
+        regions, years, kinds = self.choices()
+        docs = [d.doc for d in self.service.store.list_docs()]
+        return (
+            gr.update(choices=regions), gr.update(choices=years), gr.update(choices=kinds),
+            gr.update(choices=regions), gr.update(choices=docs, value=None), *self.table.choice_updates(),
+        )
+
+    def docs_table(self) -> pd.DataFrame:
+        rows = [[d.doc, d.region, d.level, d.year or "", d.kind, d.chars, d.chunks, d.masked_chunks, d.sha256[:12]]
+                for d in self.service.store.list_docs()]
+        return pd.DataFrame(rows, columns=DOC_HEADERS)
+
+    # ---- chat ----
+    def _wait_ready(self, display: list[dict]) -> Iterator[list[dict]]:
+        while not self.startup.ready.wait(1.0):
+            pct = int(self.startup.fraction * 100)
+            display[-1]["content"] = f"示例报告还在导入（{pct}%），导入完成后会自动回答，请稍候…"
+            yield display
+
+    def respond(self, message: str, display: list[dict], turns: list[dict], answers: list[dict],
+                region: str, year: str, kind: str) -> Iterator[tuple]:
+        question = (message or "").strip()
+        if not question:
+            yield gr.update(), display, turns, answers, gr.update()
+            return
+        display = [*display, {"role": "user", "content": md_escape(question)},
+                   {"role": "assistant", "content": "正在检索并核对来源…"}]
+        yield "", display, turns, answers, gr.update()
+        for waiting in self._wait_ready(display):
+            yield "", waiting, turns, answers, gr.update()
+        if self.startup.error:
+            display[-1]["content"] = md_escape(f"索引不可用：{self.startup.error}")
+            yield "", display, turns, answers, gr.update()
+            return
+        r, y, k = parse_filters(region, year, kind)
+        answer: Answer | None = None
+        try:
+            with self.gate.slot():
+                for part in self.service.ask_stream(question, turns, r, y, k):
+                    if isinstance(part, Answer):
+                        answer = part
+                    else:
+                        display[-1]["content"] = md_escape(part)
+                        yield "", display, turns, answers, gr.update()
+        except Busy:
+            display[-1]["content"] = BUSY_MESSAGE
+            yield "", display, turns, answers, gr.update()
+            return
+        except Exception as exc:
+            log.exception("answering failed")
+            display[-1]["content"] = md_escape(f"回答时出错：{exc}")
+            yield "", display, turns, answers, gr.update()
+            return
+        if answer is None:
+            display[-1]["content"] = "没有得到回答，请换个问法再试。"
+            yield "", display, turns, answers, gr.update()
+            return
+        answer_no = len(answers)
+        answers = [*answers, answer.to_json_dict()]
+        turns = [*turns, {"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
+        display[-1]["content"] = answer_markdown(answer, answer_no)
+        yield "", display, turns, answers, citation_overview(answer, answer_no)
+
+    def show_source(self, key: str, answers: list[dict]) -> str:
+        try:
+            answer_no, n = (int(p) for p in (key or "").strip().split("-", 1))
+            answer = Answer.model_validate(answers[answer_no])
+        except (ValueError, IndexError):
+            return source_panel_empty()
+        citation: Citation | None = next((c for c in answer.citations if c.n == n), None)
+        if citation is None:
+            return source_panel_empty()
+        chunk = self.service.store.chunks_by_ids([citation.chunk_id]).get(citation.chunk_id)
+        return source_card(citation, chunk) + citation_overview(answer, answer_no)
+
+    # ---- compare ----
+    def ask_compare(self, regions: list[str] | None, indicators: list[str] | None, years: list[str] | None,
+                    question: str) -> str:
+        """The 对比 tab's question box: the first indicator picked, the year when exactly one is picked."""
+        first = next(iter(indicators or []), None)
+        year = next(iter(years or []), None) if len(years or []) == 1 else None
+        return self.compare(regions, first, year, question)
+
+    def compare(self, regions: list[str] | None, indicator: str | None, year: str | None, question: str) -> str:
+        """A compare question answered as text and a small cited table (the question typed, else one made
+        from the regions and the first indicator picked above)."""
+        question = (question or "").strip()
+        regions = [r for r in (regions or []) if r and r != ALL]
+        if not question:
+            if len(regions) < 2 or not indicator:
+                return '<div class="src-empty">请输入对比问题，或在上方选择至少两个地区和一个指标。</div>'
+            question = compare_question(regions, indicator, year)
+        if not self.startup.ready.is_set():
+            return '<div class="src-empty">示例报告还在导入，请稍后再试。</div>'
+        _, y, _ = parse_filters(None, year)
+        try:
+            with self.gate.slot():
+                answer = self.service.ask(question, [], None, y)
+        except Busy:
+            return f'<div class="src-empty">{BUSY_MESSAGE}</div>'
+
+        ids = [c.chunk_id for c in answer.citations]
+        chunks = self.service.store.chunks_by_ids(ids)
+        return f'<div class="src-title">问题：{esc(question)}</div>' + compare_html(answer, chunks)
+
+    # ---- indicators ----
+    def indicators(self, region: str | None, status_label: str | None) -> tuple[pd.DataFrame, str, dict]:
+        r, _, _ = parse_filters(region, None)
+        status = next((k for k, v in STATUS_LABELS.items() if v == status_label), None)
+        records = self.service.store.indicators(r, None, status)
+        disputed = record_conflicts(records)
+        rows = [[
+            i.region, i.year or "", i.name,
+            ("***（隐去）" if i.masked else (f"{i.value:g}{i.unit}" if i.value is not None else ""))
+            + (" ⚠各文件不一致" if n in disputed else ""),
+            "" if i.growth_pct is None else f"{i.growth_pct:g}", i.target_text,
+            "" if i.completion_pct is None else f"{i.completion_pct:g}",
+            STATUS_LABELS.get(i.status, i.status), i.rank_text, i.doc, i.quote,
+        ] for n, i in enumerate(records)]
+        frame = pd.DataFrame(rows, columns=INDICATOR_HEADERS)
+        path = self.tmp / f"指标-{uuid.uuid4().hex[:8]}.csv"
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(INDICATOR_HEADERS)
+            writer.writerows(rows)
+        note = "" if rows else '<div class="src-empty">暂无指标记录</div>'
+        return frame, note, gr.update(value=str(path))
+
+    # ---- documents ----
+    @contextmanager
+    def write_session(self, tell: Callable[[str], None] | None = None) -> Iterator[None]:
+        """One UI write at a time, holding the index's write lock. While another upload or another
+        process (a CLI ingest) writes, tell the user that this one is queued; questions are answered
+        meanwhile (readers take no lock)."""
+        wait_s = self.settings.ui_write_lock_wait_s
+
+        def queued() -> None:
+            if tell is not None:
+                tell(QUEUED)
+
+        if not self.ingest_lock.acquire(blocking=False):
+            queued()
+            if not self.ingest_lock.acquire(timeout=wait_s):
+                raise gr.Error("另一个导入正在进行，请稍后再试")
+        try:
+            with ExitStack() as session:
+                try:
+                    session.enter_context(self.service.store.writing(wait_s, queued))
+                except IndexError_ as exc:
+                    raise gr.Error(exc.zh) from exc
+                yield
+        finally:
+            self.ingest_lock.release()
+
+    def upload(self, files: list[str] | None, region: str, year: str | float | None,
+               progress: gr.Progress = gr.Progress()) -> tuple:
+        """导入: ingest the chosen files, or, when a name is already in the index, ask what to do."""
+        return self._upload(files, region, year, None, progress)
+
+    def upload_replace(self, files: list[str] | None, region: str, year: str | float | None,
+                       progress: gr.Progress = gr.Progress()) -> tuple:
+        return self._upload(files, region, year, REPLACE, progress)
+
+    def upload_keep(self, files: list[str] | None, region: str, year: str | float | None,
+                    progress: gr.Progress = gr.Progress()) -> tuple:
+        return self._upload(files, region, year, KEEP, progress)
+
+    def _upload(self, files: list[str] | None, region: str, year: str | float | None, choice: str | None,
+                progress: gr.Progress) -> tuple:
+        paths = [Path(f if isinstance(f, str) else getattr(f, "name", str(f))) for f in (files or [])]
+        if not paths:
+            raise gr.Error("请先选择要上传的文件（.txt / .docx / .pdf）")
+        if not self.startup.ready.is_set():
+            raise gr.Error("示例报告还在导入，请稍后再上传")
+        existing = {d.doc for d in self.service.store.list_docs()}
+        clashes = name_clashes(paths, existing)
+        if clashes and choice is None:
+            rows = [[p.name, "待确认", "索引中已有同名文档：替换它，还是两个都保留？"] for p in clashes]
+            frame = pd.DataFrame(rows, columns=["文件", "结果", "说明"])
+            return (frame, self.docs_table(), *self.filter_updates(), gr.update(), gr.update(visible=True))
+        overrides = Overrides(region=(region or "").strip() or None, year=int(year) if year else None)
+        results: list[list[str]] = []
+        s = self.settings
+        with self.write_session(lambda message: progress(0.0, desc=message)):
+            existing = {d.doc for d in self.service.store.list_docs()}
+            inputs = upload_inputs(paths, existing, keep_both=choice == KEEP)
+            for index, (path, item) in enumerate(inputs):
+                def tell(fraction: float, message: str, _i: int = index, _name: str = path.name) -> None:
+                    progress((_i + fraction) / len(inputs), desc=f"{_name}：{translate_step(message)}")
+
+                tell(0.0, "reading")
+                if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+                    results.append([path.name, "失败", "不支持的文件类型（只支持 .txt / .docx / .pdf）"])
+                    continue
+                try:
+                    report = ingest_paths([item], self.service.store, overrides, s.chunk_min, s.chunk_max,
+                                          s.chunk_overlap, s.embed_batch, progress=tell, **s.load_limits())
+                except Exception as exc:
+                    log.exception("upload ingest failed for %s", path)
+                    results.append([path.name, "失败", exc.zh if isinstance(exc, IndexError_) else str(exc)])
+                    continue
+                results.append(outcome_row(path.name, item.doc, report))
+        discard_uploads(paths)  # the index keeps the text; the uploaded copies are not needed again
+        progress(1.0, desc="完成")
+        frame = pd.DataFrame(results, columns=["文件", "结果", "说明"])
+        return (frame, self.docs_table(), *self.filter_updates(), gr.update(value=None), gr.update(visible=False))
+
+    def remove(self, doc: str | None) -> tuple:
+        if not doc:
+            raise gr.Error("请先选择要删除的文档")
+        with self.write_session():
+            removed = self.service.store.remove_document(doc)
+        message = f"已删除：{doc}" if removed else f"索引中没有这个文档：{doc}"
+        return (f'<div class="src-empty">{esc(message)}</div>', self.docs_table(), *self.filter_updates())
+
+    def preview(self, doc: str | None) -> str:
+        if not doc:
+            return '<div class="src-empty">选择一个文档查看它的段落。</div>'
+        chunks = self.service.store.chunks_of(doc)
+        if not chunks:
+            return '<div class="src-empty">这个文档没有段落。</div>'
+        shown = chunks[:30]
+        cards = "".join(
+            f'<div class="src-card"><div class="src-meta">第 {c.ordinal + 1} 段'
+            f'{" · " + esc(c.section) if c.section else ""}{" · 含隐去数字" if c.masked else ""}</div>'
+            f'<div class="src-text">{esc(c.text)}</div></div>'
+            for c in shown
+        )
+        more = f'<div class="src-note">仅显示前 {len(shown)} 段，共 {len(chunks)} 段。</div>' if len(chunks) > 30 else ""
+        return f'<div id="doc-preview-body">{cards}{more}</div>'
+
+    # ---- eval ----
+    def run_eval(self, choice: str, file: str | None, limit: float | None,
+                 progress: gr.Progress = gr.Progress()) -> tuple:
+        if not self.startup.ready.is_set():
+            raise gr.Error("示例报告还在导入，请稍后再评测")
+        path = DEV_SET if choice == DEV_SET_LABEL else (Path(file) if file else None)
+        if path is None:
+            raise gr.Error("请上传 JSONL 评测文件")
+        try:
+            items = eval_tab.load_items(path)
+        except (OSError, ValueError) as exc:
+            raise gr.Error(f"评测文件无法读取：{exc}") from exc
+        if limit and int(limit) > 0:
+            items = items[: int(limit)]
+        progress(0.0, desc="开始评测")
+        outcome = eval_tab.run(self.service, items, lambda f, m: progress(f, desc=f"评测中：{m}"))
+        metrics = pd.DataFrame([[str(k), str(v)] for k, v in outcome.metrics], columns=["指标", "数值"])
+        per_type = pd.DataFrame(outcome.per_type, columns=["类型", "题数", "正确", "准确率"])
+        failures = pd.DataFrame(outcome.failures, columns=FAILURE_HEADERS)
+        summary = f"已评测 {outcome.total} 题（{esc(path.name)}，评分：{esc(outcome.source)}），未通过 {len(outcome.failures)} 题。"
+        return f'<div class="src-title">{summary}</div>', metrics, per_type, per_type, failures
+
+    # ---- API ----
+    def api_ask(self, question: str, history_json: str = "[]", region: str = "", year: str = "") -> dict:
+        """Answer one question; history_json is a JSON list of {role, content}; returns the Answer JSON."""
+        if not (question or "").strip():
+            raise gr.Error("question is empty")
+        try:
+            history = parse_history(history_json)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise gr.Error(f"bad history_json: {exc}") from exc
+        if not self.startup.ready.wait(600):
+            raise gr.Error("index not ready")
+        r, y, _ = parse_filters(region, year)
+        try:
+            with self.gate.slot():
+                return self.service.ask(question.strip(), history, r, y).to_json_dict()
+        except Busy:
+            raise gr.Error(BUSY_MESSAGE, print_exception=False) from None
