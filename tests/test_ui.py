@@ -469,6 +469,42 @@ def test_eval_tab_runs_the_dev_set(page) -> None:
     screenshot(page, "screenshot-eval.png", full_page=True)
 
 
+def pick_document(page, name: str) -> None:
+    """Choose a document in 选择文档 by its file name (the option reads "title · name")."""
+    page.locator("#doc-pick input").click()
+    page.get_by_role("option", name=re.compile(re.escape(name) + "$")).click()
+
+
+def remove_document(page, name: str) -> str:
+    """Remove a document through its confirmation; the confirmation's text."""
+    pick_document(page, name)
+    page.click("#remove-go")
+    page.wait_for_selector("#remove-yes", state="visible")
+    question = page.inner_text("#remove-question")
+    page.click("#remove-yes")
+    page.wait_for_function("(n) => !document.querySelector('#docs-table').innerText.includes(n)", arg=name)
+    page.wait_for_selector("#remove-yes", state="hidden")
+    return question
+
+
+@needs_browser
+def test_removing_a_document_asks_first(page) -> None:
+    page.get_by_role("tab", name="文档").click()
+    page.wait_for_function("document.querySelector('#docs-table').innerText.includes('002_51f523802f205a70.txt')")
+    assert page.locator("#remove-yes").is_hidden()
+    pick_document(page, "002_51f523802f205a70.txt")
+    page.click("#remove-go")
+    page.wait_for_selector("#remove-yes", state="visible")
+    question = page.inner_text("#remove-question")
+    # names the document by its title, says how many passages go, and that it is a bundled sample
+    assert "云阳县·关于2022年政府工作报告目标任务" in question and "10 个段落" in question
+    assert "示例报告" in question
+    page.click("#remove-no")
+    page.wait_for_selector("#remove-yes", state="hidden")
+    assert "已取消删除" in page.inner_text("#remove-out")
+    assert "002_51f523802f205a70.txt" in page.inner_text("#docs-table")  # nothing removed
+
+
 @needs_browser
 def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -> None:
     doc = tmp_path / "xss_test_report.txt"
@@ -483,8 +519,7 @@ def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -
     page.wait_for_function("document.querySelector('#docs-table').innerText.includes('xss_test_report.txt')")
     assert "测试县" in page.inner_text("#docs-table")
 
-    page.locator("#doc-pick input").click()
-    page.get_by_role("option", name="xss_test_report.txt").click()
+    pick_document(page, "xss_test_report.txt")
     page.wait_for_selector("#doc-preview-body")
     preview = page.inner_text("#doc-preview")
     assert "<script>window.__xss=1</script>" in preview and 'onerror="window.__xss=2"' in preview
@@ -499,10 +534,9 @@ def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -
     assert page.evaluate("typeof window.__xss") == "undefined"
 
     page.get_by_role("tab", name="文档").click()
-    page.locator("#doc-pick input").click()
-    page.get_by_role("option", name="xss_test_report.txt").click()
-    page.click("#remove-go")
-    page.wait_for_function("!document.querySelector('#docs-table').innerText.includes('xss_test_report.txt')")
+    question = remove_document(page, "xss_test_report.txt")
+    assert "测试县2023年工作总结" in question and "示例报告" not in question
+    assert "已删除：测试县2023年工作总结" in page.inner_text("#remove-out")
     assert "002_51f523802f205a70.txt" in page.inner_text("#docs-table")
 
 
@@ -533,8 +567,5 @@ def test_upload_of_a_taken_name_asks_to_replace_or_keep_both(page, tmp_path: Pat
     page.click("#upload-replace")
     result_has("已替换")
     for name in ("clash_report.txt", "clash_report (2).txt"):  # leave the shared index as it was
-        page.locator("#doc-pick input").click()
-        page.get_by_role("option", name=name, exact=True).click()
-        page.click("#remove-go")
-        page.wait_for_function(f"!document.querySelector('#docs-table').innerText.includes('{name}')")
+        remove_document(page, name)
 

@@ -11,9 +11,9 @@ import gradio as gr
 from bot.service import QAService
 from bot.settings import Settings
 from bot.table.select import LEVELS
+from bot.ui.documents import DOC_HEADERS
 from bot.ui.handlers import (
     DEV_SET_LABEL,
-    DOC_HEADERS,
     FAILURE_HEADERS,
     INDICATOR_HEADERS,
     SUPPORTED_SUFFIXES,
@@ -73,8 +73,10 @@ class DocsTab:
     upload_inputs: list[gr.components.Component]
     upload_result: gr.Dataframe
     upload_after: list[gr.components.Component]  # outputs after the pickers: the file box, the clash buttons
-    remove: gr.Button
+    remove_yes: gr.Button
     remove_out: gr.HTML
+    remove_ask: gr.Row
+    remove_pending: gr.State
 
 
 def chat_tab(app: App) -> ChatTab:
@@ -236,11 +238,20 @@ def docs_tab(app: App) -> DocsTab:
             pick = gr.Dropdown([], label="选择文档", elem_id="doc-pick")
             with gr.Row():
                 remove = gr.Button("删除该文档", variant="stop", size="sm", elem_id="remove-go")
-            remove_out = gr.HTML("")
+            remove_out = gr.HTML("", elem_id="remove-out")
+            with gr.Row(visible=False, elem_id="remove-ask") as remove_ask:
+                remove_yes = gr.Button("确认删除", variant="stop", size="sm", elem_id="remove-yes")
+                remove_no = gr.Button("取消", size="sm", elem_id="remove-no")
+            remove_pending = gr.State(None)
             preview = gr.HTML('<div class="src-empty">选择一个文档查看它的段落。</div>', elem_id="doc-preview")
+    # removing asks first: 删除该文档 names the document and what goes; only 确认删除 removes it
+    remove.click(app.ask_remove, pick, [remove_out, remove_ask, remove_pending], **UNDOCUMENTED)
+    remove_no.click(app.cancel_remove, None, [remove_out, remove_ask, remove_pending], **UNDOCUMENTED)
     pick.change(app.preview, pick, preview, **UNDOCUMENTED)
+    pick.input(lambda: ("", gr.update(visible=False), None), None, [remove_out, remove_ask, remove_pending],
+                queue=False, **UNDOCUMENTED)
     return DocsTab(table, pick, [(go, app.upload), (replace, app.upload_replace), (keep, app.upload_keep)],
-                   [files, region, year], result, [files, clash], remove, remove_out)
+                   [files, region, year], result, [files, clash], remove_yes, remove_out, remove_ask, remove_pending)
 
 
 def eval_tab(app: App) -> None:
@@ -291,8 +302,9 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
         for button, handler in docs.upload_buttons:
             button.click(handler, docs.upload_inputs, [docs.upload_result, docs.table, *pickers, *docs.upload_after],
                          concurrency_limit=1, concurrency_id="upload", **UNDOCUMENTED)
-        docs.remove.click(app.remove, docs.pick, [docs.remove_out, docs.table, *pickers], concurrency_limit=1,
-                          **UNDOCUMENTED)
+        docs.remove_yes.click(app.remove, docs.remove_pending,
+                              [docs.remove_out, docs.table, *pickers, docs.remove_ask, docs.remove_pending],
+                              concurrency_limit=1, **UNDOCUMENTED)
 
         def refresh_all() -> tuple:
             return (startup.html(), gr.Timer(active=not startup.ready.is_set()), *app.filter_updates(),

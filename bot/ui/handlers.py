@@ -21,6 +21,8 @@ from bot.models import Answer, Citation
 from bot.service import QAService
 from bot.settings import PROJECT_ROOT, Settings
 from bot.ui import eval_tab
+from bot.ui import messages as msg
+from bot.ui.documents import DOC_HEADERS, doc_label, doc_row, is_bundled
 from bot.ui.inputs import ALL, compare_question, parse_filters, parse_history
 from bot.ui.render import (
     STATUS_LABELS,
@@ -51,10 +53,13 @@ DEV_SET = PROJECT_ROOT / "eval" / "sets" / "dev.jsonl"
 DEV_SET_LABEL = "内置开发集（eval/sets/dev.jsonl）"
 UPLOAD_SET_LABEL = "上传 JSONL 文件"
 SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf")
-DOC_HEADERS = ["文档", "地区", "级别", "年份", "类型", "字数", "段落数", "含隐去数字的段落", "SHA-256"]
 FAILURE_HEADERS = ["编号", "类型", "问题", "期望要点", "系统回答", "原因"]
 INDICATOR_HEADERS = ["地区", "年份", "指标", "数值", "增速(%)", "目标", "完成率(%)", "状态", "排名", "文档", "原文"]
 QUEUED = "另一个导入正在进行，已排队等待…"
+
+def note_html(text: str) -> str:
+    return f'<div class="src-empty">{esc(text)}</div>'
+
 
 class App:
     """Event handlers around one QAService (kept in a class so the tests can reach them)."""
@@ -77,16 +82,14 @@ class App:
         """New choices for: the chat filters, the 指标 region, the document picker, then the table's
         regions, scope and years and the targets' year."""
         regions, years, kinds = self.choices()
-        docs = [d.doc for d in self.service.store.list_docs()]
+        docs = [(doc_label(d), d.doc) for d in self.service.store.list_docs()]
         return (
             gr.update(choices=regions), gr.update(choices=years), gr.update(choices=kinds),
             gr.update(choices=regions), gr.update(choices=docs, value=None), *self.table.choice_updates(),
         )
 
     def docs_table(self) -> pd.DataFrame:
-        rows = [[d.doc, d.region, d.level, d.year or "", d.kind, d.chars, d.chunks, d.masked_chunks, d.sha256[:12]]
-                for d in self.service.store.list_docs()]
-        return pd.DataFrame(rows, columns=DOC_HEADERS)
+        return pd.DataFrame([doc_row(d) for d in self.service.store.list_docs()], columns=DOC_HEADERS)
 
     # ---- chat ----
     def _wait_ready(self, display: list[dict]) -> Iterator[list[dict]]:
@@ -283,13 +286,34 @@ class App:
         frame = pd.DataFrame(results, columns=["文件", "结果", "说明"])
         return (frame, self.docs_table(), *self.filter_updates(), gr.update(value=None), gr.update(visible=False))
 
-    def remove(self, doc: str | None) -> tuple:
+    def ask_remove(self, doc: str | None) -> tuple[str, dict, str | None]:
+        """删除该文档: name the document and what goes, and show 确认删除 / 取消. (message, the
+        confirmation row, the document waiting for confirmation)"""
         if not doc:
-            raise gr.Error("请先选择要删除的文档")
+            raise gr.Error(msg.PICK_A_DOC_FIRST)
+        info = next((d for d in self.service.store.list_docs() if d.doc == doc), None)
+        if info is None:
+            return note_html(msg.NOT_IN_INDEX.format(doc=doc)), gr.update(visible=False), None
+        question = msg.remove_question(info.title or info.doc, info.doc, info.chunks,
+                                       is_bundled(info, self.settings.samples_dir))
+        return f'<div class="confirm-remove" id="remove-question">{esc(question)}</div>', gr.update(visible=True), doc
+
+    def cancel_remove(self) -> tuple[str, dict, None]:
+        return note_html(msg.REMOVE_CANCELLED), gr.update(visible=False), None
+
+    def remove(self, doc: str | None) -> tuple:
+        """确认删除: remove the document asked about. (message, documents table, the pickers…, the
+        confirmation row, the pending document)"""
+        if not doc:
+            raise gr.Error(msg.PICK_A_DOC_FIRST)
+        info = next((d for d in self.service.store.list_docs() if d.doc == doc), None)
         with self.write_session():
             removed = self.service.store.remove_document(doc)
-        message = f"已删除：{doc}" if removed else f"索引中没有这个文档：{doc}"
-        return (f'<div class="src-empty">{esc(message)}</div>', self.docs_table(), *self.filter_updates())
+        if removed and info is not None:
+            message = msg.REMOVED.format(title=info.title or info.doc, chunks=info.chunks)
+        else:
+            message = msg.NOT_IN_INDEX.format(doc=doc)
+        return (note_html(message), self.docs_table(), *self.filter_updates(), gr.update(visible=False), None)
 
     def preview(self, doc: str | None) -> str:
         if not doc:
