@@ -244,6 +244,38 @@ def test_chat_cited_answer_source_panel_and_follow_up(page) -> None:
 
 
 @needs_browser
+def test_a_reload_keeps_the_conversation_and_past_ones_reopen(page) -> None:
+    ask(page, "云阳县2022年地区生产总值是多少？")
+    ask(page, "那冠县呢？")
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    # the conversation is back after the reload, with working citations
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 2")
+    assert "557.7" in page.locator('#chat [data-testid="bot"]').first.inner_text()
+    assert "冠县" in last_bot_text(page)
+    page.locator('#chat a[href="#cite-0-1"]').first.click()
+    page.wait_for_selector("#source-panel .src-card mark")
+    assert "557.7" in page.inner_text("#source-panel mark")
+
+    # a new conversation; the first one is listed under 历史对话 and reopens, also after another reload
+    page.click("#clear")
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+    ask(page, "冠县2021年新增城镇就业多少人？")
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 1")
+    assert "新增城镇就业" in page.locator('#chat [data-testid="user"]').first.inner_text()
+    labels = page.locator("#history label").all_inner_texts()
+    assert len(labels) == 2 and "冠县2021年新增城镇就业" in labels[0] and "云阳县2022年地区生产总值" in labels[1]
+    page.locator("#history label").nth(1).click()
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 2")
+    assert "557.7" in page.locator('#chat [data-testid="bot"]').first.inner_text()
+    # a follow-up continues the reopened conversation: its history goes with the question
+    ask(page, "一般公共预算收入呢？")
+    assert "冠县" in last_bot_text(page)
+
+
+@needs_browser
 def test_filters_are_filled_from_the_index(page) -> None:
     page.locator("#filter-region input").click()
     options = page.get_by_role("option").all_inner_texts()

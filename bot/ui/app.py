@@ -4,7 +4,9 @@ to the handlers (bot.ui.handlers.App); build_app puts the tabs together and wire
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 
@@ -49,6 +51,8 @@ class ChatTab:
     region: gr.Dropdown
     year: gr.Dropdown
     kind: gr.Dropdown
+    saved: gr.BrowserState
+    opened: list[gr.components.Component]  # what restoring a conversation sets (App._opened)
 
 
 @dataclass
@@ -79,12 +83,25 @@ class DocsTab:
     remove_pending: gr.State
 
 
-def chat_tab(app: App) -> ChatTab:
+def browser_storage(settings: Settings) -> tuple[str, str]:
+    """(localStorage key, secret) for the saved conversations, fixed per index directory: conversations
+    over another index would cite passages that are not there. Gradio gives the secret to the page, so
+    it hides nothing from that browser; being stable, it keeps the conversations over a server restart."""
+    digest = hashlib.sha256(f"govqa:{Path(settings.index_dir).resolve()}".encode()).hexdigest()
+    return f"govqa-conversations-{digest[:12]}", digest[12:44]
+
+
+def chat_tab(app: App, settings: Settings) -> ChatTab:
+    key, secret = browser_storage(settings)
+    saved = gr.BrowserState({"current": None, "conversations": []}, storage_key=key, secret=secret)
     with gr.Row():
         region = gr.Dropdown([ALL], value=ALL, label="地区", scale=1, elem_id="filter-region")
         year = gr.Dropdown([ALL], value=ALL, label="年份", scale=1, elem_id="filter-year")
         kind = gr.Dropdown([ALL], value=ALL, label="文档类型", scale=1, elem_id="filter-kind")
     with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=180):
+            new_chat = gr.Button("新对话", size="sm", variant="primary", elem_id="clear")
+            history = gr.Radio([], label="历史对话（点击重新打开）", elem_id="history")
         with gr.Column(scale=3):
             chatbot = gr.Chatbot(
                 label="对话", elem_id="chat", height=520, sanitize_html=True, render_markdown=True,
@@ -96,30 +113,28 @@ def chat_tab(app: App) -> ChatTab:
                 send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
             with gr.Row():
                 example_buttons = [gr.Button(q, size="sm", elem_classes=["example-q"]) for q in EXAMPLES]
-            clear = gr.Button("清空对话", size="sm", elem_id="clear")
         with gr.Column(scale=2):
             gr.Markdown("#### 来源原文")
             source = gr.HTML(source_panel_empty(), elem_id="source-panel")
-    turns = gr.State([])
-    answers = gr.State([])
+    exchanges = gr.State([])
+    conversation_id = gr.State(None)
     cite_key = gr.Textbox(visible="hidden", elem_id="cite-key")
     cite_go = gr.Button("查看来源", visible="hidden", elem_id="cite-go")
 
-    inputs = [msg, chatbot, turns, answers, region, year, kind]
-    outputs = [msg, chatbot, turns, answers, source]
+    inputs = [msg, chatbot, exchanges, region, year, kind, conversation_id, saved]
+    outputs = [msg, chatbot, exchanges, source, conversation_id, saved, history]
     msg.submit(app.respond, inputs, outputs, **ASKING)
     send.click(app.respond, inputs, outputs, **ASKING)
     for button, question in zip(example_buttons, EXAMPLES, strict=True):
         button.click(lambda q=question: q, None, msg, queue=False, **UNDOCUMENTED).then(
             app.respond, inputs, outputs, **ASKING)
-
-    def cleared() -> tuple:
-        return "", [], [], [], source_panel_empty()
-
-    clear.click(cleared, None, outputs, queue=False, **UNDOCUMENTED)
-    chatbot.clear(cleared, None, outputs, queue=False, **UNDOCUMENTED)
-    cite_go.click(app.show_source, [cite_key, answers], source, **UNDOCUMENTED)
-    return ChatTab(region, year, kind)
+    opened = [chatbot, exchanges, conversation_id, source, history]
+    new_chat.click(app.new_conversation, saved, [msg, *opened, saved], queue=False, **UNDOCUMENTED)
+    chatbot.clear(app.forget_conversation, [conversation_id, saved], [msg, *opened, saved], queue=False,
+                  **UNDOCUMENTED)
+    history.input(app.reopen, [history, saved], [*opened, saved], queue=False, **UNDOCUMENTED)
+    cite_go.click(app.show_source, [cite_key, exchanges], source, **UNDOCUMENTED)
+    return ChatTab(region, year, kind, saved, opened)
 
 
 def compare_tab(app: App) -> CompareTab:
@@ -284,7 +299,7 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
         timer = gr.Timer(1.0, active=not startup.ready.is_set())
         with gr.Tabs():
             with gr.Tab("对话", id="chat-tab"):
-                chat = chat_tab(app)
+                chat = chat_tab(app, settings)
             with gr.Tab("对比", id="compare-tab"):
                 compare = compare_tab(app)
             with gr.Tab("指标", id="indicator-tab"):
@@ -312,6 +327,7 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
 
         all_outputs = [status, timer, *pickers, docs.table, *indicators.outputs]
         demo.load(refresh_all, None, all_outputs, show_progress="hidden", **UNDOCUMENTED)
+        demo.load(app.restore, chat.saved, chat.opened, queue=False, show_progress="hidden", **UNDOCUMENTED)
 
         def tick() -> tuple:
             if not startup.ready.is_set():

@@ -20,7 +20,7 @@ from bot.gate import Busy, Gate
 from bot.models import Answer, Citation
 from bot.service import QAService
 from bot.settings import PROJECT_ROOT, Settings
-from bot.ui import eval_tab
+from bot.ui import conversation, eval_tab
 from bot.ui import messages as msg
 from bot.ui.documents import DOC_HEADERS, doc_label, doc_row, is_bundled
 from bot.ui.inputs import ALL, compare_question, parse_filters, parse_history
@@ -98,54 +98,59 @@ class App:
             display[-1]["content"] = f"示例报告还在导入（{pct}%），导入完成后会自动回答，请稍候…"
             yield display
 
-    def respond(self, message: str, display: list[dict], turns: list[dict], answers: list[dict],
-                region: str, year: str, kind: str) -> Iterator[tuple]:
+    def respond(self, message: str, display: list[dict], exchanges: list[dict], region: str, year: str, kind: str,
+                conversation_id: str | None, saved: dict | None) -> Iterator[tuple]:
+        """Answer a question in the chat. Yields (question box, chat, exchanges, source panel, conversation
+        id, saved conversations, history list); the last yield saves the conversation in the browser."""
         question = (message or "").strip()
+        keep = gr.update()
         if not question:
-            yield gr.update(), display, turns, answers, gr.update()
+            yield keep, display, exchanges, keep, conversation_id, keep, keep
             return
+
+        def show(text: str) -> tuple:
+            display[-1]["content"] = text
+            return "", display, exchanges, keep, conversation_id, keep, keep
+
         display = [*display, {"role": "user", "content": md_escape(question)},
                    {"role": "assistant", "content": "正在检索并核对来源…"}]
-        yield "", display, turns, answers, gr.update()
+        yield "", display, exchanges, keep, conversation_id, keep, keep
         for waiting in self._wait_ready(display):
-            yield "", waiting, turns, answers, gr.update()
+            yield "", waiting, exchanges, keep, conversation_id, keep, keep
         if self.startup.error:
-            display[-1]["content"] = md_escape(f"索引不可用：{self.startup.error}")
-            yield "", display, turns, answers, gr.update()
+            yield show(md_escape(f"索引不可用：{self.startup.error}"))
             return
         r, y, k = parse_filters(region, year, kind)
         answer: Answer | None = None
         try:
             with self.gate.slot():
-                for part in self.service.ask_stream(question, turns, r, y, k):
+                for part in self.service.ask_stream(question, conversation.turns_of(exchanges), r, y, k):
                     if isinstance(part, Answer):
                         answer = part
                     else:
-                        display[-1]["content"] = md_escape(part)
-                        yield "", display, turns, answers, gr.update()
+                        yield show(md_escape(part))
         except Busy:
-            display[-1]["content"] = BUSY_MESSAGE
-            yield "", display, turns, answers, gr.update()
+            yield show(BUSY_MESSAGE)
             return
         except Exception as exc:
             log.exception("answering failed")
-            display[-1]["content"] = md_escape(f"回答时出错：{exc}")
-            yield "", display, turns, answers, gr.update()
+            yield show(md_escape(f"回答时出错：{exc}"))
             return
         if answer is None:
-            display[-1]["content"] = "没有得到回答，请换个问法再试。"
-            yield "", display, turns, answers, gr.update()
+            yield show("没有得到回答，请换个问法再试。")
             return
-        answer_no = len(answers)
-        answers = [*answers, answer.to_json_dict()]
-        turns = [*turns, {"role": "user", "content": question}, {"role": "assistant", "content": answer.answer}]
-        display[-1]["content"] = answer_markdown(answer, answer_no)
-        yield "", display, turns, answers, citation_overview(answer, answer_no)
+        scope = conversation.Scope(region=r, year=y, kind=k)
+        answer_no = len(exchanges)
+        exchanges = [*exchanges, conversation.exchange(question, answer, scope)]
+        display[-1]["content"] = answer_markdown(answer, answer_no, scope)
+        conversation_id, saved = conversation.save(saved, conversation_id, exchanges)
+        yield ("", display, exchanges, citation_overview(answer, answer_no), conversation_id, saved,
+               gr.update(choices=conversation.history_choices(saved), value=conversation_id))
 
-    def show_source(self, key: str, answers: list[dict]) -> str:
+    def show_source(self, key: str, exchanges: list[dict]) -> str:
         try:
             answer_no, n = (int(p) for p in (key or "").strip().split("-", 1))
-            answer = Answer.model_validate(answers[answer_no])
+            answer = conversation.exchanges_of(exchanges)[answer_no].parsed()
         except (ValueError, IndexError):
             return source_panel_empty()
         citation: Citation | None = next((c for c in answer.citations if c.n == n), None)
@@ -153,6 +158,35 @@ class App:
             return source_panel_empty()
         chunk = self.service.store.chunks_by_ids([citation.chunk_id]).get(citation.chunk_id)
         return source_card(citation, chunk) + citation_overview(answer, answer_no)
+
+    # ---- conversations kept in the browser ----
+    def _opened(self, found: conversation.Conversation | None, saved: dict | None) -> tuple:
+        """(chat, exchanges, conversation id, source panel, history list) showing one saved conversation."""
+        items = [e.model_dump() for e in found.exchanges] if found else []
+        last = found.exchanges[-1].parsed() if found and found.exchanges else None
+        source = citation_overview(last, len(items) - 1) if last else source_panel_empty()
+        return (conversation.display_of(items), items, found.id if found else None, source,
+                gr.update(choices=conversation.history_choices(saved), value=found.id if found else None))
+
+    def restore(self, saved: dict | None) -> tuple:
+        """On page load: the conversation that was open, and the list of saved ones."""
+        return self._opened(conversation.current(saved), saved)
+
+    def reopen(self, conversation_id: str | None, saved: dict | None) -> tuple:
+        """A click in 历史对话: that conversation, now the current one. (…, saved conversations)"""
+        found = conversation.find(saved, conversation_id)
+        saved = conversation.with_current(saved, found.id if found else None)
+        return (*self._opened(found, saved), saved)
+
+    def new_conversation(self, saved: dict | None) -> tuple:
+        """新对话: an empty chat; the one before stays in 历史对话. (question box, …, saved conversations)"""
+        saved = conversation.with_current(saved, None)
+        return ("", *self._opened(None, saved), saved)
+
+    def forget_conversation(self, conversation_id: str | None, saved: dict | None) -> tuple:
+        """The chat's own clear button: the conversation is deleted from 历史对话 too."""
+        saved = conversation.forget(saved, conversation_id)
+        return ("", *self._opened(None, saved), saved)
 
     # ---- compare ----
     def ask_compare(self, regions: list[str] | None, indicators: list[str] | None, years: list[str] | None,

@@ -10,10 +10,14 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from bot.models import Answer, Citation
 from bot.verify.numbers import normalise
 from ingest.models import Chunk
+
+if TYPE_CHECKING:
+    from bot.ui.conversation import Scope
 
 CITE_PREFIX = "#cite-"
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -44,7 +48,7 @@ def cite_href(answer_no: int, n: int) -> str:
     return f"{CITE_PREFIX}{answer_no}-{n}"
 
 
-def answer_markdown(answer: Answer, answer_no: int) -> str:
+def answer_markdown(answer: Answer, answer_no: int, scope: Scope | None = None) -> str:
     """The chat message for an answer: escaped text whose [n] markers are links to the source panel."""
     known = {c.n for c in answer.citations}
     parts: list[str] = []
