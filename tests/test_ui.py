@@ -54,6 +54,41 @@ def test_highlight_escapes_and_marks_quote() -> None:
     assert found and "<mark>增长４.７％</mark>" in html
 
 
+def test_saved_conversations_are_bounded_and_rebuild_the_chat() -> None:
+    from bot.ui import conversation as conv
+
+    cite = Citation(n=1, doc="a.txt", title="甲县2022年政府工作报告", chunk_id="c-1", quote="q")
+    answer = Answer(question="q", answer="（沿用上文的地区：甲县）增长5%[1]。", citations=[cite])
+    scope = conv.Scope(carried=["甲县"])
+    items = [conv.exchange("甲县GDP增速？", answer, scope)]
+    assert "timings_ms" not in items[0]["answer"]
+    saved: dict | None = None
+    ids = []
+    for _ in range(conv.MAX_CONVERSATIONS + 3):
+        new_id, saved = conv.save(saved, None, items)
+        ids.append(new_id)
+    assert [c.id for c in conv.saved_list(saved)] == ids[::-1][: conv.MAX_CONVERSATIONS]  # newest first
+    assert conv.current(saved).id == ids[-1]
+    label, first = conv.history_choices(saved)[0]
+    assert first == ids[-1] and label.startswith("甲县GDP增速？（") and "1 问" in label
+    assert ids[-1] not in [c.id for c in conv.saved_list(conv.forget(saved, ids[-1]))]
+    shown = conv.display_of(items)
+    assert shown[0] == {"role": "user", "content": "甲县GDP增速？"}
+    assert shown[1]["content"].startswith("> 沿用上文的地区：甲县") and "（沿用上文" not in shown[1]["content"]
+    assert "[\\[1\\]](#cite-0-1)" in shown[1]["content"]
+    assert conv.turns_of(items)[1] == {"role": "assistant", "content": answer.answer}
+    assert conv.saved_list({"conversations": [{"id": 1}], "current": None}) == []  # foreign data is ignored
+
+
+def test_a_source_line_names_each_document_once() -> None:
+    cites = [Citation(n=n, doc="a.txt", title="冠县2022年政府工作报告", chunk_id=f"c-{n}", quote="q") for n in (1, 2, 3)]
+    cites.append(Citation(n=4, doc="b.txt", title="云阳县通报", section="一、成效", chunk_id="c-4", quote="q"))
+    md = answer_markdown(Answer(question="q", answer="x[1][2][3][4]", citations=cites), 0)
+    sources = md.split("来源：", 1)[1]
+    assert sources.count("冠县2022年政府工作报告") == 1 and sources.count("云阳县通报 · 一、成效") == 1
+    assert all(f"(#cite-0-{n})" in sources for n in (1, 2, 3, 4))
+
+
 def test_helpers_parse_inputs() -> None:
     assert parse_filters("全部", "2022", "全部") == (None, 2022, None)
     assert parse_filters("冠县", "", None) == ("冠县", None, None)
@@ -218,6 +253,9 @@ def test_chat_cited_answer_source_panel_and_follow_up(page) -> None:
     ask(page, "云阳县2022年地区生产总值是多少？")
     text = last_bot_text(page)
     assert "557.7" in text and "[1]" in text
+    # the source line names the document by its title, once
+    assert text.split("来源：", 1)[1].count("云阳县·关于2022年政府工作报告目标任务") == 1
+    assert "002_51f523802f205a70" not in text
     assert page.locator("#source-panel mark").count() == 0  # the passage only opens on a click
     page.locator('#chat a[href="#cite-0-1"]').first.click()
     page.wait_for_selector("#source-panel mark")
@@ -282,7 +320,42 @@ def test_filters_are_filled_from_the_index(page) -> None:
     assert {"全部", "云阳县", "冠县"} <= {o.replace("✓", "").strip() for o in options}
     page.get_by_role("option", name="冠县").click()
     ask(page, "新增城镇就业多少人？")
-    assert "冠县" in last_bot_text(page)
+    text = last_bot_text(page)
+    assert "冠县" in text and "筛选条件：地区 冠县" in text  # the active filter, above the answer
+    assert page.locator("#retry-unscoped").is_hidden()  # it found something: nothing to offer
+
+
+@needs_browser
+def test_an_answer_that_finds_nothing_under_a_filter_says_so_and_asks_again_without_it(page) -> None:
+    pick(page, "filter-region", "冠县")
+    ask(page, "森林覆盖率是多少？")  # only 云阳县's report gives it
+    text = last_bot_text(page)
+    assert "筛选条件：地区 冠县" in text and "在以上条件下没有找到答案" in text
+    assert text.index("筛选条件") < text.index("未找到")  # above the answer
+    retry = page.locator("#retry-unscoped")
+    retry.wait_for(state="visible")
+    assert "去掉筛选条件" in retry.inner_text()
+    before = page.locator('#chat [data-testid="bot"]').count()
+    retry.click()
+    wait_answer(page, before)
+    again = last_bot_text(page)
+    assert "森林覆盖率" in again and "[1]" in again and "筛选条件" not in again
+    assert page.locator('#chat [data-testid="user"]').last.inner_text().strip() == "森林覆盖率是多少？"
+    assert page.input_value("#filter-region input") == "全部"
+    retry.wait_for(state="hidden")
+
+    # a region carried over from the previous question: named above the answer, and dropped on request
+    ask(page, "冠县2021年新增城镇就业多少人？")
+    ask(page, "森林覆盖率是多少？")
+    text = last_bot_text(page)
+    assert "沿用上文的地区：冠县" in text and "在以上条件下没有找到答案" in text
+    retry.wait_for(state="visible")
+    assert "不沿用上文的地区" in retry.inner_text()
+    before = page.locator('#chat [data-testid="bot"]').count()
+    retry.click()
+    wait_answer(page, before)
+    again = last_bot_text(page)
+    assert "云阳县" in again and "沿用上文" not in again and "[1]" in again
 
 
 @needs_browser

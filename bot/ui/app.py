@@ -111,6 +111,7 @@ def chat_tab(app: App, settings: Settings) -> ChatTab:
             with gr.Row():
                 msg = gr.Textbox(placeholder="输入问题，回车发送", show_label=False, scale=5, elem_id="question")
                 send = gr.Button("发送", variant="primary", scale=1, elem_id="send")
+            retry = gr.Button(visible=False, size="sm", variant="secondary", elem_id="retry-unscoped")
             with gr.Row():
                 example_buttons = [gr.Button(q, size="sm", elem_classes=["example-q"]) for q in EXAMPLES]
         with gr.Column(scale=2):
@@ -118,17 +119,21 @@ def chat_tab(app: App, settings: Settings) -> ChatTab:
             source = gr.HTML(source_panel_empty(), elem_id="source-panel")
     exchanges = gr.State([])
     conversation_id = gr.State(None)
+    retry_state = gr.State(None)  # the question to ask again without its filters (App.retry_unscoped)
     cite_key = gr.Textbox(visible="hidden", elem_id="cite-key")
     cite_go = gr.Button("查看来源", visible="hidden", elem_id="cite-go")
 
     inputs = [msg, chatbot, exchanges, region, year, kind, conversation_id, saved]
-    outputs = [msg, chatbot, exchanges, source, conversation_id, saved, history]
+    outputs = [msg, chatbot, exchanges, source, conversation_id, saved, history, retry, retry_state]
     msg.submit(app.respond, inputs, outputs, **ASKING)
     send.click(app.respond, inputs, outputs, **ASKING)
+    # the filters go back to 全部 first, so that what is shown is what the question is asked under
+    retry.click(lambda: (ALL, ALL, ALL), None, [region, year, kind], queue=False, **UNDOCUMENTED).then(
+        app.retry_unscoped, [retry_state, chatbot, exchanges, conversation_id, saved], outputs, **ASKING)
     for button, question in zip(example_buttons, EXAMPLES, strict=True):
         button.click(lambda q=question: q, None, msg, queue=False, **UNDOCUMENTED).then(
             app.respond, inputs, outputs, **ASKING)
-    opened = [chatbot, exchanges, conversation_id, source, history]
+    opened = [chatbot, exchanges, conversation_id, source, history, retry]
     new_chat.click(app.new_conversation, saved, [msg, *opened, saved], queue=False, **UNDOCUMENTED)
     chatbot.clear(app.forget_conversation, [conversation_id, saved], [msg, *opened, saved], queue=False,
                   **UNDOCUMENTED)

@@ -27,6 +27,7 @@ from bot.ui.inputs import ALL, compare_question, parse_filters, parse_history
 from bot.ui.render import (
     STATUS_LABELS,
     answer_markdown,
+    carried_regions,
     citation_overview,
     compare_html,
     esc,
@@ -46,6 +47,7 @@ from bot.ui.upload import (
 )
 from ingest.index_errors import IndexError_
 from ingest.pipeline import Overrides, ingest_paths
+from ingest.regions import display_name
 
 log = logging.getLogger(__name__)
 
@@ -101,30 +103,49 @@ class App:
     def respond(self, message: str, display: list[dict], exchanges: list[dict], region: str, year: str, kind: str,
                 conversation_id: str | None, saved: dict | None) -> Iterator[tuple]:
         """Answer a question in the chat. Yields (question box, chat, exchanges, source panel, conversation
-        id, saved conversations, history list); the last yield saves the conversation in the browser."""
+        id, saved conversations, history list, retry button, retry state); the last yield saves the
+        conversation in the browser."""
+        yield from self._answer(message, display, exchanges, parse_filters(region, year, kind),
+                                conversation.turns_of(exchanges), conversation_id, saved)
+
+    def retry_unscoped(self, retry: dict | None, display: list[dict], exchanges: list[dict],
+                       conversation_id: str | None, saved: dict | None) -> Iterator[tuple]:
+        """The button under an answer that found nothing under filters or a carried-over region: the
+        same question without the filters, and, when a region was carried over, without the history.
+        The answer that found nothing is left out of the history: it names the region it was limited to,
+        which the question would carry over again."""
+        retry = retry or {}
+        history = [] if retry.get("carried") else conversation.turns_of(exchanges[:-1])
+        yield from self._answer(str(retry.get("question", "")), display, exchanges, (None, None, None), history,
+                                conversation_id, saved)
+
+    def _answer(self, message: str, display: list[dict], exchanges: list[dict],
+                filters: tuple[str | None, int | None, str | None], history: list[dict],
+                conversation_id: str | None, saved: dict | None) -> Iterator[tuple]:
         question = (message or "").strip()
         keep = gr.update()
+        hide_retry = (gr.update(visible=False), None)
         if not question:
-            yield keep, display, exchanges, keep, conversation_id, keep, keep
+            yield keep, display, exchanges, keep, conversation_id, keep, keep, *hide_retry
             return
 
         def show(text: str) -> tuple:
             display[-1]["content"] = text
-            return "", display, exchanges, keep, conversation_id, keep, keep
+            return "", display, exchanges, keep, conversation_id, keep, keep, *hide_retry
 
         display = [*display, {"role": "user", "content": md_escape(question)},
                    {"role": "assistant", "content": "正在检索并核对来源…"}]
-        yield "", display, exchanges, keep, conversation_id, keep, keep
-        for waiting in self._wait_ready(display):
-            yield "", waiting, exchanges, keep, conversation_id, keep, keep
+        yield show(display[-1]["content"])
+        for _ in self._wait_ready(display):
+            yield show(display[-1]["content"])
         if self.startup.error:
             yield show(md_escape(f"索引不可用：{self.startup.error}"))
             return
-        r, y, k = parse_filters(region, year, kind)
+        r, y, k = filters
         answer: Answer | None = None
         try:
             with self.gate.slot():
-                for part in self.service.ask_stream(question, conversation.turns_of(exchanges), r, y, k):
+                for part in self.service.ask_stream(question, history, r, y, k):
                     if isinstance(part, Answer):
                         answer = part
                     else:
@@ -139,13 +160,18 @@ class App:
         if answer is None:
             yield show("没有得到回答，请换个问法再试。")
             return
-        scope = conversation.Scope(region=r, year=y, kind=k)
+        scope = conversation.Scope(region=r, region_label=display_name(r) if r else None, year=y, kind=k,
+                                   carried=carried_regions(answer.answer))
         answer_no = len(exchanges)
         exchanges = [*exchanges, conversation.exchange(question, answer, scope)]
         display[-1]["content"] = answer_markdown(answer, answer_no, scope)
         conversation_id, saved = conversation.save(saved, conversation_id, exchanges)
+        retry = hide_retry
+        if answer.abstained and (scope.has_filters or scope.carried):
+            label = msg.RETRY_WITHOUT_CARRIED if scope.carried else msg.RETRY_WITHOUT_FILTERS
+            retry = (gr.update(visible=True, value=label), {"question": question, "carried": bool(scope.carried)})
         yield ("", display, exchanges, citation_overview(answer, answer_no), conversation_id, saved,
-               gr.update(choices=conversation.history_choices(saved), value=conversation_id))
+               gr.update(choices=conversation.history_choices(saved), value=conversation_id), *retry)
 
     def show_source(self, key: str, exchanges: list[dict]) -> str:
         try:
@@ -161,12 +187,14 @@ class App:
 
     # ---- conversations kept in the browser ----
     def _opened(self, found: conversation.Conversation | None, saved: dict | None) -> tuple:
-        """(chat, exchanges, conversation id, source panel, history list) showing one saved conversation."""
+        """(chat, exchanges, conversation id, source panel, history list, retry button) showing one saved
+        conversation."""
         items = [e.model_dump() for e in found.exchanges] if found else []
         last = found.exchanges[-1].parsed() if found and found.exchanges else None
         source = citation_overview(last, len(items) - 1) if last else source_panel_empty()
         return (conversation.display_of(items), items, found.id if found else None, source,
-                gr.update(choices=conversation.history_choices(saved), value=found.id if found else None))
+                gr.update(choices=conversation.history_choices(saved), value=found.id if found else None),
+                gr.update(visible=False))
 
     def restore(self, saved: dict | None) -> tuple:
         """On page load: the conversation that was open, and the list of saved ones."""

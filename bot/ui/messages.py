@@ -18,3 +18,11 @@ def remove_question(title: str, doc: str, chunks: int, bundled: bool) -> str:
     if bundled:
         text += "这是随附的示例报告：删除后示例问题可能无法回答，可重新导入 data/samples 中的同名文件恢复。"
     return text
+
+
+# ---- 对话: the scope of an answer ----------------------------------------------------------------
+SCOPE_FILTERS = "筛选条件：{filters}"
+SCOPE_CARRIED = "沿用上文的地区：{regions}"
+NOTHING_UNDER_SCOPE = "在以上条件下没有找到答案。可点击对话下方的按钮，去掉这些条件再问一次。"
+RETRY_WITHOUT_FILTERS = "去掉筛选条件，再问一次"
+RETRY_WITHOUT_CARRIED = "不沿用上文的地区，再问一次"

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from bot.models import Answer, Citation
+from bot.ui import messages as msg
 from bot.verify.numbers import normalise
 from ingest.models import Chunk
 
@@ -48,26 +49,86 @@ def cite_href(answer_no: int, n: int) -> str:
     return f"{CITE_PREFIX}{answer_no}-{n}"
 
 
+def _cite_links(answer: Answer, answer_no: int) -> str:
+    """来源: each document once, after the [n] links of its passages (with the section when one passage)."""
+    by_doc: dict[str, list[Citation]] = {}
+    for c in answer.citations:
+        by_doc.setdefault(c.doc, []).append(c)
+    groups = []
+    for cites in by_doc.values():
+        first = cites[0]
+        marks = " ".join(f"[\\[{c.n}\\]]({cite_href(answer_no, c.n)})" for c in cites)
+        section = f" · {md_escape(first.section)}" if len(cites) == 1 and first.section else ""
+        groups.append(f"{marks} {md_escape(first.title or first.doc)}{section}")
+    return "；".join(groups)
+
+
+def scope_markdown(scope: Scope | None, abstained: bool) -> str:
+    """The filters and the carried-over region of an answer, as a quote block above it; when nothing
+    was found under them, says so (the retry button below the chat asks without them)."""
+    if scope is None:
+        return ""
+    lines = []
+    filters = scope_filters(scope)
+    if filters:
+        lines.append(msg.SCOPE_FILTERS.format(filters=filters))
+    if scope.carried:
+        lines.append(msg.SCOPE_CARRIED.format(regions="、".join(scope.carried)))
+    if not lines:
+        return ""
+    if abstained:
+        lines.append(msg.NOTHING_UNDER_SCOPE)
+    return "".join(f"> {md_escape(line)}\n>\n" for line in lines).rstrip(">\n") + "\n\n"
+
+
+def scope_filters(scope: Scope) -> str:
+    """"地区 冠县 · 年份 2021年 · 类型 政府工作报告" for the filters set, else ""."""
+    parts = []
+    if scope.region:
+        parts.append(f"地区 {scope.region_label or scope.region}")
+    if scope.year is not None:
+        parts.append(f"年份 {scope.year}年")
+    if scope.kind:
+        parts.append(f"类型 {scope.kind}")
+    return " · ".join(parts)
+
+
 def answer_markdown(answer: Answer, answer_no: int, scope: Scope | None = None) -> str:
-    """The chat message for an answer: escaped text whose [n] markers are links to the source panel."""
+    """The chat message for an answer: the scope it was found under (when given: it replaces the
+    chain's own note in the text), then the escaped text whose [n] markers are links to the source
+    panel, then the sources, one line part per document."""
+    body = strip_scope_notes(answer.answer) if scope is not None else answer.answer
     known = {c.n for c in answer.citations}
     parts: list[str] = []
     last = 0
-    for match in _MARKER.finditer(answer.answer):
-        parts.append(md_escape(answer.answer[last : match.start()]))
+    for match in _MARKER.finditer(body):
+        parts.append(md_escape(body[last : match.start()]))
         n = int(match.group(1))
         if n in known:
             parts.append(f"[\\[{n}\\]]({cite_href(answer_no, n)})")
         else:
             parts.append(md_escape(match.group(0)))
         last = match.end()
-    parts.append(md_escape(answer.answer[last:]))
-    text = "".join(parts)
+    parts.append(md_escape(body[last:]))
+    text = scope_markdown(scope, answer.abstained) + "".join(parts)
     if answer.citations:
-        links = " ".join(f"[\\[{c.n}\\] {md_escape(c.title or c.doc)}]({cite_href(answer_no, c.n)})"
-                         for c in answer.citations)
-        text += f"\n\n来源：{links}"
+        text += f"\n\n来源：{_cite_links(answer, answer_no)}"
     return text
+
+
+# the notes bot.chain puts before an answer's text about its scope (see AnswerChain._scope_note)
+_CHAIN_FILTER_NOTE = re.compile(r"^在筛选条件“[^”\n]*”下：", re.M)
+_CHAIN_CARRIED_NOTE = re.compile(r"^（沿用上文的地区：([^）\n]*)）", re.M)
+
+
+def carried_regions(text: str) -> list[str]:
+    """The regions the chain says it carried over from the conversation."""
+    match = _CHAIN_CARRIED_NOTE.search(text)
+    return [r for r in match.group(1).split("、") if r] if match else []
+
+
+def strip_scope_notes(text: str) -> str:
+    return _CHAIN_CARRIED_NOTE.sub("", _CHAIN_FILTER_NOTE.sub("", text))
 
 
 def _where(c: Citation | Chunk) -> str:
