@@ -646,6 +646,29 @@ def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -
 
 
 @needs_browser
+def test_a_bad_upload_says_why_in_chinese(page, tmp_path: Path) -> None:
+    page.get_by_role("tab", name="文档").click()
+    page.click("#upload-go")  # nothing chosen: a Chinese error, titled in Chinese
+    toast = page.locator(".toast-body", has_text="请先选择要上传的文件")
+    toast.wait_for()
+    assert "错误" in toast.inner_text() and "Error" not in toast.inner_text()
+
+    binary = tmp_path / "broken_binary.txt"
+    binary.write_bytes(bytes(range(256)) * 8)
+    pdf = tmp_path / "broken_report.pdf"
+    pdf.write_bytes("这不是 PDF 文件".encode())
+    page.set_input_files("#upload input[type=file]", [str(binary), str(pdf)])
+    # the file list shows a name's stem and extension apart
+    page.wait_for_function("['broken_binary', 'broken_report'].every(n => document.querySelector('#upload').innerText.includes(n))")
+    page.click("#upload-go")
+    page.wait_for_function("document.querySelector('#upload-result').innerText.includes('失败')")
+    rows = table_rows(page, "#upload-result")
+    assert any(r.startswith("broken_binary.txt | 失败 | 二进制文件，不是文本") for r in rows), rows
+    assert any(r.startswith("broken_report.pdf | 失败 | PDF 文件损坏：缺少 %PDF 文件头") for r in rows), rows
+    assert "broken_binary" not in page.inner_text("#docs-table")
+
+
+@needs_browser
 def test_upload_of_a_taken_name_asks_to_replace_or_keep_both(page, tmp_path: Path) -> None:
     def upload(text: str) -> None:
         doc = tmp_path / "clash_report.txt"

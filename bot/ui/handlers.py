@@ -35,7 +35,7 @@ from bot.ui.render import (
     source_card,
     source_panel_empty,
 )
-from bot.ui.startup import StartupState, translate_step
+from bot.ui.startup import StartupState
 from bot.ui.table import TableHandlers
 from bot.ui.upload import (
     KEEP,
@@ -139,7 +139,7 @@ class App:
         for _ in self._wait_ready(display):
             yield show(display[-1]["content"])
         if self.startup.error:
-            yield show(md_escape(f"索引不可用：{self.startup.error}"))
+            yield show(md_escape(msg.INDEX_UNAVAILABLE.format(reason=self.startup.error)))
             return
         r, y, k = filters
         answer: Answer | None = None
@@ -155,10 +155,10 @@ class App:
             return
         except Exception as exc:
             log.exception("answering failed")
-            yield show(md_escape(f"回答时出错：{exc}"))
+            yield show(md_escape(msg.ANSWER_FAILED.format(reason=msg.problem_text(exc))))
             return
         if answer is None:
-            yield show("没有得到回答，请换个问法再试。")
+            yield show(msg.NO_ANSWER)
             return
         scope = conversation.Scope(region=r, region_label=display_name(r) if r else None, year=y, kind=k,
                                    carried=carried_regions(answer.answer))
@@ -284,13 +284,13 @@ class App:
         if not self.ingest_lock.acquire(blocking=False):
             queued()
             if not self.ingest_lock.acquire(timeout=wait_s):
-                raise gr.Error("另一个导入正在进行，请稍后再试")
+                raise msg.error(msg.UPLOAD_BUSY)
         try:
             with ExitStack() as session:
                 try:
                     session.enter_context(self.service.store.writing(wait_s, queued))
                 except IndexError_ as exc:
-                    raise gr.Error(exc.zh) from exc
+                    raise msg.error(exc.zh) from exc
                 yield
         finally:
             self.ingest_lock.release()
@@ -312,9 +312,9 @@ class App:
                 progress: gr.Progress) -> tuple:
         paths = [Path(f if isinstance(f, str) else getattr(f, "name", str(f))) for f in (files or [])]
         if not paths:
-            raise gr.Error("请先选择要上传的文件（.txt / .docx / .pdf）")
+            raise msg.error(msg.UPLOAD_NOTHING)
         if not self.startup.ready.is_set():
-            raise gr.Error("示例报告还在导入，请稍后再上传")
+            raise msg.error(msg.UPLOAD_WHILE_STARTING)
         existing = {d.doc for d in self.service.store.list_docs()}
         clashes = name_clashes(paths, existing)
         if clashes and choice is None:
@@ -329,18 +329,18 @@ class App:
             inputs = upload_inputs(paths, existing, keep_both=choice == KEEP)
             for index, (path, item) in enumerate(inputs):
                 def tell(fraction: float, message: str, _i: int = index, _name: str = path.name) -> None:
-                    progress((_i + fraction) / len(inputs), desc=f"{_name}：{translate_step(message)}")
+                    progress((_i + fraction) / len(inputs), desc=f"{_name}：{msg.progress_step(message)}")
 
                 tell(0.0, "reading")
                 if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-                    results.append([path.name, "失败", "不支持的文件类型（只支持 .txt / .docx / .pdf）"])
+                    results.append([path.name, "失败", msg.UPLOAD_UNSUPPORTED])
                     continue
                 try:
                     report = ingest_paths([item], self.service.store, overrides, s.chunk_min, s.chunk_max,
                                           s.chunk_overlap, s.embed_batch, progress=tell, **s.load_limits())
                 except Exception as exc:
                     log.exception("upload ingest failed for %s", path)
-                    results.append([path.name, "失败", exc.zh if isinstance(exc, IndexError_) else str(exc)])
+                    results.append([path.name, "失败", msg.problem_text(exc)])
                     continue
                 results.append(outcome_row(path.name, item.doc, report))
         discard_uploads(paths)  # the index keeps the text; the uploaded copies are not needed again
@@ -352,7 +352,7 @@ class App:
         """删除该文档: name the document and what goes, and show 确认删除 / 取消. (message, the
         confirmation row, the document waiting for confirmation)"""
         if not doc:
-            raise gr.Error(msg.PICK_A_DOC_FIRST)
+            raise msg.error(msg.PICK_A_DOC_FIRST)
         info = next((d for d in self.service.store.list_docs() if d.doc == doc), None)
         if info is None:
             return note_html(msg.NOT_IN_INDEX.format(doc=doc)), gr.update(visible=False), None
@@ -367,7 +367,7 @@ class App:
         """确认删除: remove the document asked about. (message, documents table, the pickers…, the
         confirmation row, the pending document)"""
         if not doc:
-            raise gr.Error(msg.PICK_A_DOC_FIRST)
+            raise msg.error(msg.PICK_A_DOC_FIRST)
         info = next((d for d in self.service.store.list_docs() if d.doc == doc), None)
         with self.write_session():
             removed = self.service.store.remove_document(doc)
@@ -397,14 +397,14 @@ class App:
     def run_eval(self, choice: str, file: str | None, limit: float | None,
                  progress: gr.Progress = gr.Progress()) -> tuple:
         if not self.startup.ready.is_set():
-            raise gr.Error("示例报告还在导入，请稍后再评测")
+            raise msg.error(msg.EVAL_WHILE_STARTING)
         path = DEV_SET if choice == DEV_SET_LABEL else (Path(file) if file else None)
         if path is None:
-            raise gr.Error("请上传 JSONL 评测文件")
+            raise msg.error(msg.EVAL_NEEDS_FILE)
         try:
             items = eval_tab.load_items(path)
         except (OSError, ValueError) as exc:
-            raise gr.Error(f"评测文件无法读取：{exc}") from exc
+            raise msg.error(msg.EVAL_FILE_UNREADABLE.format(reason=exc if isinstance(exc, ValueError) else msg.problem_text(exc))) from exc
         if limit and int(limit) > 0:
             items = items[: int(limit)]
         progress(0.0, desc="开始评测")
@@ -419,16 +419,16 @@ class App:
     def api_ask(self, question: str, history_json: str = "[]", region: str = "", year: str = "") -> dict:
         """Answer one question; history_json is a JSON list of {role, content}; returns the Answer JSON."""
         if not (question or "").strip():
-            raise gr.Error("question is empty")
+            raise msg.error(msg.API_EMPTY_QUESTION)
         try:
             history = parse_history(history_json)
         except (ValueError, KeyError, TypeError) as exc:
-            raise gr.Error(f"bad history_json: {exc}") from exc
+            raise msg.error(msg.API_BAD_HISTORY) from exc
         if not self.startup.ready.wait(600):
-            raise gr.Error("index not ready")
+            raise msg.error(msg.API_NOT_READY)
         r, y, _ = parse_filters(region, year)
         try:
             with self.gate.slot():
                 return self.service.ask(question.strip(), history, r, y).to_json_dict()
         except Busy:
-            raise gr.Error(BUSY_MESSAGE, print_exception=False) from None
+            raise msg.error(BUSY_MESSAGE, print_exception=False) from None

@@ -305,5 +305,15 @@ document.addEventListener("click", function (event) {
   box.dispatchEvent(new Event("input", { bubbles: true }));
   setTimeout(function () { button.click(); }, 30);
 }, true);
+// gradio 6 titles its toasts with the English message type ("Error"), not with gr.Error's title:
+// put the Chinese word in its place
+var TOAST_TITLES = {Error: "错误", Warning: "注意", Info: "提示", Success: "完成"};
+new MutationObserver(function () {
+  document.querySelectorAll(".toast-title").forEach(function (title) {
+    var text = title.firstChild;
+    var zh = text && text.nodeType === 3 ? TOAST_TITLES[text.nodeValue.trim()] : null;
+    if (zh) { text.nodeValue = zh + " "; }
+  });
+}).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 </script>
 """

@@ -10,23 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+from bot.ui import messages as msg
 from bot.ui.render import progress_html
 
 if TYPE_CHECKING:
     from bot.service import QAService
 
 log = logging.getLogger(__name__)
-
-_STEPS = {"reading": "读取中", "embedding": "向量化", "unchanged, skipped": "内容未变，跳过", " chunks": " 个段落"}
-
-
-def translate_step(message: str) -> str:
-    """Pipeline progress messages ('x.txt: embedding') in Chinese for the progress bar."""
-    text = message.split(": ", 1)[-1]
-    for english, chinese in _STEPS.items():
-        text = text.replace(english, chinese)
-    return text
-
 
 class StartupState:
     """Progress of the first-start sample ingest (or of the warm-up); `ready` is set when the chat may answer."""
@@ -75,7 +65,7 @@ class StartupState:
             name, _, step = self.message.rpartition(": ")
             if step == "reading" and self.fraction == 0.0:
                 step = "加载嵌入模型"
-            return progress_html(self.fraction, f"{name}：{translate_step(step)}" if name else translate_step(step))
+            return progress_html(self.fraction, f"{name}：{msg.progress_step(step)}" if name else msg.progress_step(step))
 
 
 def ingest_samples(service: QAService, settings: Settings, state: StartupState) -> None:
@@ -93,7 +83,7 @@ def ingest_samples(service: QAService, settings: Settings, state: StartupState) 
     except Exception as exc:
         log.exception("sample ingest failed")
         print(f"[govqa] sample ingest failed: {exc}", flush=True)
-        state.fail(str(exc))
+        state.fail(msg.problem_text(exc))
         return
     seconds = time.perf_counter() - start
     print(f"[govqa] samples ingested in {seconds:.1f} s: added {report.added}, chunks {report.chunks}, "
@@ -107,7 +97,7 @@ def warm_up(service: QAService, state: StartupState) -> None:
         service.warm_up()
     except Exception as exc:
         log.exception("warm-up failed")
-        state.fail(str(exc))
+        state.fail(msg.problem_text(exc))
         return
     print(f"[govqa] index warmed up in {time.perf_counter() - start:.1f} s", flush=True)
     state.finish("")

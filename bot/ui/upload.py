@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 
 from gradio.utils import get_upload_folder
 
+from bot.ui import messages as msg
 from ingest.load import InputFile
 from ingest.models import IngestReport
 
@@ -52,7 +53,7 @@ def upload_inputs(paths: list[Path], existing: set[str], keep_both: bool) -> lis
 def outcome_row(name: str, doc: str, report: IngestReport) -> list[str]:
     """[文件, 结果, 说明] for one uploaded file."""
     if report.failed:
-        return [name, "失败", "；".join(f.error for f in report.failed)]
+        return [name, "失败", "；".join(msg.ingest_reason(f.error) for f in report.failed)]
     counts = f"{report.chunks} 个段落，{report.indicators} 条指标"
     if report.replaced:
         return [name, "已替换", f"同名文档已换成新内容：{counts}"]
