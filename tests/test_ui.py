@@ -89,6 +89,26 @@ def test_a_source_line_names_each_document_once() -> None:
     assert all(f"(#cite-0-{n})" in sources for n in (1, 2, 3, 4))
 
 
+def test_indicator_rows_order_and_year_field() -> None:
+    from bot.ui.indicators import ordered, table_row
+    from bot.ui.inputs import parse_year
+    from ingest.models import Indicator
+
+    def record(name: str, **fields: object) -> Indicator:
+        return Indicator(region="某县#a.txt", year=2022, name=name, name_raw=name, doc="a.txt", chunk_id="c", quote="q",
+                         **fields)
+
+    records = [record("税收", masked=True), record("GDP", value=10.0, unit="亿元"), record("投资"),
+               record("就业", masked=True, status="met"), record("收入", growth_pct=5.0)]
+    assert [records[i].name for i in ordered(records)] == ["GDP", "就业", "收入", "税收", "投资"]
+    assert table_row(records[0], "某县2022年工作总结", False)[:4] == ["某县", 2022, "税收", "***（隐去）"]
+    assert table_row(records[4], "t", True)[3:5] == [" ⚠各文件不一致", "5%"]
+    assert [parse_year(v) for v in ("", None, " 2023 ", "2023年", 2023.0)] == [None, None, 2023, 2023, 2023]
+    for bad in ("0", "23", "明年", "2023.5"):
+        with pytest.raises(ValueError):
+            parse_year(bad)
+
+
 def test_helpers_parse_inputs() -> None:
     assert parse_filters("全部", "2022", "全部") == (None, 2022, None)
     assert parse_filters("冠县", "", None) == ("冠县", None, None)
@@ -257,8 +277,12 @@ def test_chat_cited_answer_source_panel_and_follow_up(page) -> None:
     assert text.split("来源：", 1)[1].count("云阳县·关于2022年政府工作报告目标任务") == 1
     assert "002_51f523802f205a70" not in text
     assert page.locator("#source-panel mark").count() == 0  # the passage only opens on a click
+    scrolled = page.evaluate("[window.scrollY, document.querySelector('#chat').getBoundingClientRect().top]")
     page.locator('#chat a[href="#cite-0-1"]').first.click()
     page.wait_for_selector("#source-panel mark")
+    # the page stays where it was: the chat does not move away
+    assert page.evaluate("[window.scrollY, document.querySelector('#chat').getBoundingClientRect().top]") == scrolled
+    assert "#cite" not in page.url
     panel = page.inner_text("#source-panel")
     assert "557.7" in page.inner_text("#source-panel mark")
     # the source panel names the document by its title, not its file name
@@ -367,6 +391,7 @@ def test_compare_question_box(page) -> None:
     table = page.inner_text("#cmp-out table")
     assert "云阳县" in table and "冠县" in table and "557.7" in table
     assert "[1]" in table and "[2]" in table  # a citation per cell
+    assert "生产总值" not in table.replace("地区生产总值", "")  # one name per indicator
     assert page.locator("#cmp-out mark").count() >= 2
 
 
@@ -555,11 +580,27 @@ def test_compare_table_of_the_provinces(corpus_page) -> None:
 
 
 @needs_browser
-def test_indicators_tab(page) -> None:
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_indicators_tab_fits_the_page(page, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
     page.get_by_role("tab", name="指标").click()
-    page.wait_for_selector("#indicator-table")
-    text = page.inner_text("body")
-    assert "暂无指标记录" in text or "地区生产总值" in page.inner_text("#indicator-table")
+    page.wait_for_function("document.querySelectorAll('#indicator-table [role=row]').length > 2")
+    rows = table_rows(page, "#indicator-table")
+    assert "***（隐去）" not in rows[0]  # masked-only rows come last (see test_indicator_rows_order)
+    # every column, the document's title included, is in view without scrolling sideways
+    table = page.locator("#indicator-table").bounding_box()
+    for name in ("指标", "数值", "完成率", "文档"):
+        header = page.locator("#indicator-table th", has_text=name).first.bounding_box()
+        assert header["x"] >= table["x"] and header["x"] + header["width"] <= table["x"] + table["width"] + 1, name
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert any("云阳县·关于2022年政府工作报告目标任务" in r for r in rows)
+    # the quote opens per row, inside its passage
+    click_row(page, "云阳县", "#indicator-table")
+    page.wait_for_selector("#indicator-source-body mark")
+    assert "云阳县·关于2022年政府工作报告目标任务" in page.inner_text("#indicator-detail")
+    if width == 1440:
+        page.mouse.move(0, 0)
+        screenshot(page, "screenshots/indicators.png", full_page=True)
 
 
 @needs_browser
@@ -569,9 +610,22 @@ def test_eval_tab_runs_the_dev_set(page) -> None:
     page.wait_for_function("document.querySelector('#eval-summary').innerText.includes('已评测')", timeout=600_000)
     summary = page.inner_text("#eval-summary")
     assert "已评测 30 题" in summary
-    assert "准确率" in page.inner_text("#eval-metrics")
-    page.wait_for_timeout(1500)  # let the chart draw
+    metrics = table_rows(page, "#eval-metrics")
+    accuracy = next(r for r in metrics if r.startswith("准确率"))
+    assert accuracy.endswith("%")  # in percent, as the per-type table and the chart
+    assert "准确率（%）" in page.inner_text("#eval-types")
+    per_type = [float(r.split(" | ")[3]) for r in table_rows(page, "#eval-types")]
+    assert per_type and all(0 <= v <= 100 for v in per_type) and any(v > 1 for v in per_type)
+    page.wait_for_selector("#eval-plot canvas, #eval-plot svg")  # the chart is drawn
     screenshot(page, "screenshot-eval.png", full_page=True)
+
+
+def choose_files(page, *paths: Path) -> None:
+    """Put files in the upload box and wait until it lists them (it shows a name's stem and extension
+    apart)."""
+    page.set_input_files("#upload input[type=file]", [str(p) for p in paths])
+    page.wait_for_function("(stems) => stems.every(s => document.querySelector('#upload').innerText.includes(s))",
+                           arg=[p.stem for p in paths])
 
 
 def pick_document(page, name: str) -> None:
@@ -615,14 +669,16 @@ def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -
     doc = tmp_path / "xss_test_report.txt"
     doc.write_text(XSS_DOC, encoding="utf-8")
     page.get_by_role("tab", name="文档").click()
-    page.set_input_files("#upload input[type=file]", str(doc))
-    page.wait_for_selector("#upload :text('xss_test_report.txt')")
+    assert page.input_value("#upload-year textarea, #upload-year input") == ""  # no year unless one is typed
+    page.wait_for_function("document.querySelector('#index-counts').innerText.includes('5 份文档')")
+    choose_files(page, doc)
     page.fill("#upload-region textarea, #upload-region input", "测试县")  # the region override
     page.click("#upload-go")
     page.wait_for_function("document.querySelector('#upload-result').innerText.includes('已添加')")
     assert "xss_test_report.txt" in page.inner_text("#upload-result")
     page.wait_for_function("document.querySelector('#docs-table').innerText.includes('xss_test_report.txt')")
     assert "测试县" in page.inner_text("#docs-table")
+    assert "当前索引：6 份文档" in page.inner_text("#index-counts")  # the banner follows the index
 
     pick_document(page, "xss_test_report.txt")
     page.wait_for_selector("#doc-preview-body")
@@ -642,6 +698,7 @@ def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -
     question = remove_document(page, "xss_test_report.txt")
     assert "测试县2023年工作总结" in question and "示例报告" not in question
     assert "已删除：测试县2023年工作总结" in page.inner_text("#remove-out")
+    assert "当前索引：5 份文档" in page.inner_text("#index-counts")
     assert "002_51f523802f205a70.txt" in page.inner_text("#docs-table")
 
 
@@ -657,9 +714,7 @@ def test_a_bad_upload_says_why_in_chinese(page, tmp_path: Path) -> None:
     binary.write_bytes(bytes(range(256)) * 8)
     pdf = tmp_path / "broken_report.pdf"
     pdf.write_bytes("这不是 PDF 文件".encode())
-    page.set_input_files("#upload input[type=file]", [str(binary), str(pdf)])
-    # the file list shows a name's stem and extension apart
-    page.wait_for_function("['broken_binary', 'broken_report'].every(n => document.querySelector('#upload').innerText.includes(n))")
+    choose_files(page, binary, pdf)
     page.click("#upload-go")
     page.wait_for_function("document.querySelector('#upload-result').innerText.includes('失败')")
     rows = table_rows(page, "#upload-result")
@@ -673,8 +728,7 @@ def test_upload_of_a_taken_name_asks_to_replace_or_keep_both(page, tmp_path: Pat
     def upload(text: str) -> None:
         doc = tmp_path / "clash_report.txt"
         doc.write_text(text, encoding="utf-8")
-        page.set_input_files("#upload input[type=file]", str(doc))
-        page.wait_for_selector("#upload :text('clash_report.txt')")
+        choose_files(page, doc)
         page.click("#upload-go")
 
     def result_has(text: str) -> None:

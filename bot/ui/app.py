@@ -13,11 +13,12 @@ import gradio as gr
 from bot.service import QAService
 from bot.settings import Settings
 from bot.table.select import LEVELS
+from bot.ui import indicators as indicator_view
 from bot.ui.documents import DOC_HEADERS
+from bot.ui.eval_tab import ACCURACY, PER_TYPE_HEADERS
 from bot.ui.handlers import (
     DEV_SET_LABEL,
     FAILURE_HEADERS,
-    INDICATOR_HEADERS,
     SUPPORTED_SUFFIXES,
     UPLOAD_SET_LABEL,
     App,
@@ -66,7 +67,7 @@ class CompareTab:
 class IndicatorTab:
     region: gr.Dropdown
     target_year: gr.Dropdown
-    outputs: list[gr.components.Component]  # table, note, CSV
+    outputs: list[gr.components.Component]  # table, note, CSV, records shown, source panel
 
 
 @dataclass
@@ -205,9 +206,15 @@ def indicator_tab(app: App) -> IndicatorTab:
                 status = gr.Dropdown([ALL, *STATUS_LABELS.values()], value=ALL, label="完成状态")
                 refresh = gr.Button("刷新", scale=0)
             note = gr.HTML("")
-            table = gr.Dataframe(headers=INDICATOR_HEADERS, interactive=False, wrap=True, label="指标记录",
-                                 elem_id="indicator-table")
-            csv_file = gr.DownloadButton("下载 CSV", size="sm")
+            records = gr.State([])
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    table = gr.Dataframe(headers=indicator_view.HEADERS, interactive=False, wrap=True,
+                                         max_height=560, column_widths=indicator_view.COLUMN_WIDTHS,
+                                         label="指标记录（点击一行查看原文；CSV 含原文）", elem_id="indicator-table")
+                    csv_file = gr.DownloadButton("下载 CSV", size="sm", elem_id="indicator-csv")
+                with gr.Column(scale=2):
+                    detail = gr.HTML(indicator_view.HINT, elem_id="indicator-detail")
         with gr.Tab("各地区目标完成情况", id="targets-tab"):
             with gr.Row():
                 indicator = gr.Dropdown(list(INDICATOR_SYNONYMS), value="地区生产总值", filterable=True,
@@ -226,15 +233,16 @@ def indicator_tab(app: App) -> IndicatorTab:
                                              elem_id="tgt-table")
                     tgt_csv = gr.DownloadButton("下载 CSV", size="sm", elem_id="tgt-csv")
                 with gr.Column(scale=2):
-                    detail = gr.HTML(TARGET_HINT, elem_id="tgt-detail")
+                    tgt_detail = gr.HTML(TARGET_HINT, elem_id="tgt-detail")
 
-    go.click(tables.targets, [indicator, year, level], [tgt_note, tgt_table, tgt_state, tgt_csv, detail],
+    go.click(tables.targets, [indicator, year, level], [tgt_note, tgt_table, tgt_state, tgt_csv, tgt_detail],
              **UNDOCUMENTED)
     indicator.input(tables.target_year_update, indicator, year, **UNDOCUMENTED)
-    tgt_table.select(tables.select_target, tgt_state, detail, **UNDOCUMENTED)
-    outputs = [table, note, csv_file]
+    tgt_table.select(tables.select_target, tgt_state, tgt_detail, **UNDOCUMENTED)
+    outputs = [table, note, csv_file, records, detail]
     for trigger in (refresh.click, region.change, status.change):
         trigger(app.indicators, [region, status], outputs, **UNDOCUMENTED)
+    table.select(app.indicator_source, records, detail, **UNDOCUMENTED)
     return IndicatorTab(region, year, outputs)
 
 
@@ -246,7 +254,8 @@ def docs_tab(app: App) -> DocsTab:
                             label="上传报告（.txt / .docx / .pdf）", elem_id="upload")
             with gr.Row():
                 region = gr.Textbox(label="地区（可选，留空自动识别）", elem_id="upload-region")
-                year = gr.Number(label="年份（可选）", precision=0, value=None)
+                # a Textbox: gr.Number shows 0 when empty, and 0 is not "no year"
+                year = gr.Textbox(label="年份（可选，留空自动识别）", placeholder="例如 2023", elem_id="upload-year")
             go = gr.Button("导入", variant="primary", elem_id="upload-go")
             with gr.Row(visible=False, elem_id="upload-clash") as clash:
                 gr.Markdown("索引中已有同名文档，请选择：")
@@ -284,9 +293,9 @@ def eval_tab(app: App) -> None:
     with gr.Row(equal_height=False):
         metrics = gr.Dataframe(headers=["指标", "数值"], interactive=False, label="总体指标", elem_id="eval-metrics")
         # starting from an empty DataFrame would keep the plot empty after updates (gradio 6)
-        plot = gr.BarPlot(None, x="类型", y="准确率", y_lim=[0, 1], title="各题型准确率", label="各题型准确率",
+        plot = gr.BarPlot(None, x="类型", y=ACCURACY, y_lim=[0, 100], title="各题型准确率（%）", label="各题型准确率",
                           elem_id="eval-plot")
-    per_type = gr.Dataframe(headers=["类型", "题数", "正确", "准确率"], interactive=False, label="各题型结果")
+    per_type = gr.Dataframe(headers=PER_TYPE_HEADERS, interactive=False, label="各题型结果", elem_id="eval-types")
     failures = gr.Dataframe(headers=FAILURE_HEADERS, interactive=False, wrap=True, label="未通过的题目",
                             elem_id="eval-failures")
     go.click(app.run_eval, [choice, file, limit], [summary, metrics, plot, per_type, failures], concurrency_limit=1,
@@ -300,7 +309,7 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
 
     with gr.Blocks(title="政府报告问答") as demo:
         gr.Markdown("## 政府报告问答 · 每个答案都附原文出处")
-        status = gr.HTML(startup.html(), elem_id="startup-status")
+        status = gr.HTML(app.banner(), elem_id="startup-status")
         timer = gr.Timer(1.0, active=not startup.ready.is_set())
         with gr.Tabs():
             with gr.Tab("对话", id="chat-tab"):
@@ -320,14 +329,14 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
         pickers = [chat.region, chat.year, chat.kind, indicators.region, docs.pick, compare.regions, compare.within,
                    compare.years, indicators.target_year]
         for button, handler in docs.upload_buttons:
-            button.click(handler, docs.upload_inputs, [docs.upload_result, docs.table, *pickers, *docs.upload_after],
+            button.click(handler, docs.upload_inputs, [docs.upload_result, docs.table, status, *pickers, *docs.upload_after],
                          concurrency_limit=1, concurrency_id="upload", **UNDOCUMENTED)
         docs.remove_yes.click(app.remove, docs.remove_pending,
-                              [docs.remove_out, docs.table, *pickers, docs.remove_ask, docs.remove_pending],
+                              [docs.remove_out, docs.table, status, *pickers, docs.remove_ask, docs.remove_pending],
                               concurrency_limit=1, **UNDOCUMENTED)
 
         def refresh_all() -> tuple:
-            return (startup.html(), gr.Timer(active=not startup.ready.is_set()), *app.filter_updates(),
+            return (app.banner(), gr.Timer(active=not startup.ready.is_set()), *app.filter_updates(),
                     app.docs_table(), *app.indicators(None, None))
 
         all_outputs = [status, timer, *pickers, docs.table, *indicators.outputs]
@@ -336,7 +345,7 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
 
         def tick() -> tuple:
             if not startup.ready.is_set():
-                return (startup.html(), gr.Timer(active=True), *(gr.update() for _ in all_outputs[2:]))
+                return (app.banner(), gr.Timer(active=True), *(gr.update() for _ in all_outputs[2:]))
             return refresh_all()
 
         timer.tick(tick, None, all_outputs, queue=False, show_progress="hidden", **UNDOCUMENTED)

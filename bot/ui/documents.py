@@ -18,7 +18,7 @@ def doc_label(info: DocInfo) -> str:
 
 def doc_row(info: DocInfo) -> list[object]:
     return [info.title or info.doc, info.doc, info.region_name or info.region, info.level, info.year or "",
-            info.kind, info.chars, info.chunks, info.masked_chunks, info.sha256[:12]]
+            KIND_LABELS.get(info.kind, info.kind), info.chars, info.chunks, info.masked_chunks, info.sha256[:12]]
 
 
 def is_bundled(info: DocInfo, samples_dir: Path) -> bool:
@@ -29,3 +29,17 @@ def is_bundled(info: DocInfo, samples_dir: Path) -> bool:
         return Path(samples_dir).resolve() in Path(info.path).resolve().parents
     except OSError:
         return False
+
+
+KIND_LABELS = {"other": "其他"}
+
+
+def region_choice(key: str, titles: dict[str, str]) -> tuple[str, str]:
+    """(label, region key) for a region filter: an anonymous region ("某县#a.txt") is named with the
+    title of the document it stands for."""
+    name, _, doc = key.partition("#")
+    return (f"{name}（{titles.get(doc, doc)}）" if doc else name), key
+
+
+def kind_choice(kind: str) -> tuple[str, str]:
+    return KIND_LABELS.get(kind, kind), kind

@@ -26,13 +26,15 @@ TYPE_LABELS: dict[str, str] = {
     "lookup": "数字查询", "status": "目标完成情况", "compare": "对比", "followup": "追问", "list": "列举",
     "summary": "概述", "masked_value": "隐去数字", "unanswerable": "无法回答",
 }
+ACCURACY = "准确率（%）"  # per question type, in percent as everywhere in the tab
+PER_TYPE_HEADERS = ["类型", "题数", "正确", ACCURACY]
 MASK_WORDS = ("隐去", "隐藏", "被隐", "未公开", "***", "**", "XX", "xx")
 
 
 @dataclass
 class EvalOutcome:
     metrics: list[list[object]]  # [指标, 数值]
-    per_type: list[dict[str, object]]  # {类型, 题数, 正确, 准确率}
+    per_type: list[dict[str, object]]  # {类型, 题数, 正确, 准确率（%）}
     failures: list[list[object]]  # [编号, 类型, 问题, 期望要点, 系统回答, 原因]
     total: int = 0
     source: str = "内置评分"
@@ -118,9 +120,13 @@ def builtin_run(service, items: list[dict], progress: Progress | None = None) ->
         ["平均耗时（毫秒）", round(sum(latencies) / total, 1) if total else 0],
         ["P95 耗时（毫秒）", round(p95, 1)],
     ]
-    rows = [{"类型": type_label(k), "题数": v[0], "正确": v[1], "准确率": round(v[1] / v[0], 3) if v[0] else 0.0}
+    rows = [{"类型": type_label(k), "题数": v[0], "正确": v[1], ACCURACY: percent(v[1] / v[0]) if v[0] else 0.0}
             for k, v in sorted(per_type.items())]
     return EvalOutcome(metrics, rows, failures, total)
+
+
+def percent(fraction: float) -> float:
+    return round(fraction * 100, 1)
 
 
 def _pct(value: float | None) -> str:
@@ -166,7 +172,7 @@ def harness_run(service, items: list[dict], progress: Progress | None = None) ->
         ["P50 耗时（毫秒）", _ms(overall.latency_p50_ms)],
         ["P95 耗时（毫秒）", _ms(overall.latency_p95_ms)],
     ]
-    per_type = [{"类型": type_label(t), "题数": s.n, "正确": round((s.accuracy or 0.0) * s.n), "准确率": s.accuracy or 0.0}
+    per_type = [{"类型": type_label(t), "题数": s.n, "正确": round((s.accuracy or 0.0) * s.n), ACCURACY: percent(s.accuracy or 0.0)}
                 for t, s in summarise_by_type(results).items()]
     failures = [[r.id, type_label(r.type), r.question, "、".join(r.key_facts) or ("应拒答" if r.type == "unanswerable" else "—"),
                  r.answer, msg.eval_reason(r.failure)] for r in results if not r.accurate]

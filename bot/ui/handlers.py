@@ -21,9 +21,10 @@ from bot.models import Answer, Citation
 from bot.service import QAService
 from bot.settings import PROJECT_ROOT, Settings
 from bot.ui import conversation, eval_tab
+from bot.ui import indicators as indicator_view
 from bot.ui import messages as msg
-from bot.ui.documents import DOC_HEADERS, doc_label, doc_row, is_bundled
-from bot.ui.inputs import ALL, compare_question, parse_filters, parse_history
+from bot.ui.documents import DOC_HEADERS, doc_label, doc_row, is_bundled, kind_choice, region_choice
+from bot.ui.inputs import ALL, compare_question, parse_filters, parse_history, parse_year
 from bot.ui.render import (
     STATUS_LABELS,
     answer_markdown,
@@ -46,6 +47,7 @@ from bot.ui.upload import (
     upload_inputs,
 )
 from ingest.index_errors import IndexError_
+from ingest.models import Indicator
 from ingest.pipeline import Overrides, ingest_paths
 from ingest.regions import display_name
 
@@ -56,7 +58,6 @@ DEV_SET_LABEL = "内置开发集（eval/sets/dev.jsonl）"
 UPLOAD_SET_LABEL = "上传 JSONL 文件"
 SUPPORTED_SUFFIXES = (".txt", ".docx", ".pdf")
 FAILURE_HEADERS = ["编号", "类型", "问题", "期望要点", "系统回答", "原因"]
-INDICATOR_HEADERS = ["地区", "年份", "指标", "数值", "增速(%)", "目标", "完成率(%)", "状态", "排名", "文档", "原文"]
 QUEUED = "另一个导入正在进行，已排队等待…"
 
 def note_html(text: str) -> str:
@@ -76,9 +77,12 @@ class App:
         self.table = TableHandlers(service, startup, self.tmp)
 
     # ---- index lookups ----
-    def choices(self) -> tuple[list[str], list[str], list[str]]:
+    def choices(self) -> tuple[list, list, list]:
+        """The chat filters' choices: regions (labelled), years, kinds (labelled)."""
         store = self.service.store
-        return [ALL, *store.regions()], [ALL, *(str(y) for y in store.years())], [ALL, *store.kinds()]
+        titles = store.doc_titles()
+        return ([ALL, *(region_choice(r, titles) for r in store.regions())], [ALL, *(str(y) for y in store.years())],
+                [ALL, *(kind_choice(k) for k in store.kinds())])
 
     def filter_updates(self) -> tuple[dict, ...]:
         """New choices for: the chat filters, the 指标 region, the document picker, then the table's
@@ -89,6 +93,15 @@ class App:
             gr.update(choices=regions), gr.update(choices=years), gr.update(choices=kinds),
             gr.update(choices=regions), gr.update(choices=docs, value=None), *self.table.choice_updates(),
         )
+
+    def banner(self) -> str:
+        """The banner above the tabs: the start-up progress, then what the index holds (refreshed after
+        every upload and removal)."""
+        if not self.startup.ready.is_set() or self.startup.error:
+            return self.startup.html()
+        docs = self.service.store.list_docs()
+        counts = msg.INDEX_COUNTS.format(docs=len(docs), chunks=sum(d.chunks for d in docs))
+        return self.startup.html() + f'<div class="ingest-status done" id="index-counts">{esc(counts)}</div>'
 
     def docs_table(self) -> pd.DataFrame:
         return pd.DataFrame([doc_row(d) for d in self.service.store.list_docs()], columns=DOC_HEADERS)
@@ -247,27 +260,37 @@ class App:
         return f'<div class="src-title">问题：{esc(question)}</div>' + compare_html(answer, chunks)
 
     # ---- indicators ----
-    def indicators(self, region: str | None, status_label: str | None) -> tuple[pd.DataFrame, str, dict]:
+    def indicators(self, region: str | None, status_label: str | None) -> tuple:
+        """(table, note, CSV file, the records shown, source panel)."""
         r, _, _ = parse_filters(region, None)
         status = next((k for k, v in STATUS_LABELS.items() if v == status_label), None)
         records = self.service.store.indicators(r, None, status)
         disputed = record_conflicts(records)
-        rows = [[
-            i.region, i.year or "", i.name,
-            ("***（隐去）" if i.masked else (f"{i.value:g}{i.unit}" if i.value is not None else ""))
-            + (" ⚠各文件不一致" if n in disputed else ""),
-            "" if i.growth_pct is None else f"{i.growth_pct:g}", i.target_text,
-            "" if i.completion_pct is None else f"{i.completion_pct:g}",
-            STATUS_LABELS.get(i.status, i.status), i.rank_text, i.doc, i.quote,
-        ] for n, i in enumerate(records)]
-        frame = pd.DataFrame(rows, columns=INDICATOR_HEADERS)
+        titles = self.service.store.doc_titles()
+        order = indicator_view.ordered(records)
+        shown = [records[i] for i in order]
+        rows = [indicator_view.table_row(records[i], titles.get(records[i].doc, records[i].doc), i in disputed)
+                for i in order]
         path = self.tmp / f"指标-{uuid.uuid4().hex[:8]}.csv"
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             writer = csv.writer(handle)
-            writer.writerow(INDICATOR_HEADERS)
-            writer.writerows(rows)
+            writer.writerow(indicator_view.CSV_HEADERS)
+            writer.writerows(indicator_view.csv_row(records[i], titles.get(records[i].doc, records[i].doc),
+                                                    i in disputed) for i in order)
         note = "" if rows else '<div class="src-empty">暂无指标记录</div>'
-        return frame, note, gr.update(value=str(path))
+        return (pd.DataFrame(rows, columns=indicator_view.HEADERS), note, gr.update(value=str(path)),
+                [r.model_dump() for r in shown], indicator_view.HINT)
+
+    def indicator_source(self, records: list[dict] | None, evt: gr.SelectData) -> str:
+        """A click on a row of 指标记录: its quote inside its passage."""
+        index = getattr(evt, "index", None)
+        row = index[0] if isinstance(index, (list, tuple)) and index else index
+        if not isinstance(row, int) or not 0 <= row < len(records or []):
+            return indicator_view.HINT
+        record = Indicator.model_validate(records[row])
+        chunk = self.service.store.chunks_by_ids([record.chunk_id]).get(record.chunk_id)
+        title = self.service.store.doc_titles().get(record.doc, record.doc)
+        return indicator_view.source_html(record, title, chunk)
 
     # ---- documents ----
     @contextmanager
@@ -320,8 +343,12 @@ class App:
         if clashes and choice is None:
             rows = [[p.name, "待确认", "索引中已有同名文档：替换它，还是两个都保留？"] for p in clashes]
             frame = pd.DataFrame(rows, columns=["文件", "结果", "说明"])
-            return (frame, self.docs_table(), *self.filter_updates(), gr.update(), gr.update(visible=True))
-        overrides = Overrides(region=(region or "").strip() or None, year=int(year) if year else None)
+            return (frame, self.docs_table(), self.banner(), *self.filter_updates(), gr.update(), gr.update(visible=True))
+        try:
+            year_value = parse_year(year)
+        except ValueError:
+            raise msg.error(msg.UPLOAD_BAD_YEAR.format(year=year)) from None
+        overrides = Overrides(region=(region or "").strip() or None, year=year_value)
         results: list[list[str]] = []
         s = self.settings
         with self.write_session(lambda message: progress(0.0, desc=message)):
@@ -346,7 +373,7 @@ class App:
         discard_uploads(paths)  # the index keeps the text; the uploaded copies are not needed again
         progress(1.0, desc="完成")
         frame = pd.DataFrame(results, columns=["文件", "结果", "说明"])
-        return (frame, self.docs_table(), *self.filter_updates(), gr.update(value=None), gr.update(visible=False))
+        return (frame, self.docs_table(), self.banner(), *self.filter_updates(), gr.update(value=None), gr.update(visible=False))
 
     def ask_remove(self, doc: str | None) -> tuple[str, dict, str | None]:
         """删除该文档: name the document and what goes, and show 确认删除 / 取消. (message, the
@@ -375,7 +402,7 @@ class App:
             message = msg.REMOVED.format(title=info.title or info.doc, chunks=info.chunks)
         else:
             message = msg.NOT_IN_INDEX.format(doc=doc)
-        return (note_html(message), self.docs_table(), *self.filter_updates(), gr.update(visible=False), None)
+        return (note_html(message), self.docs_table(), self.banner(), *self.filter_updates(), gr.update(visible=False), None)
 
     def preview(self, doc: str | None) -> str:
         if not doc:
@@ -410,7 +437,7 @@ class App:
         progress(0.0, desc="开始评测")
         outcome = eval_tab.run(self.service, items, lambda f, m: progress(f, desc=f"评测中：{m}"))
         metrics = pd.DataFrame([[str(k), str(v)] for k, v in outcome.metrics], columns=["指标", "数值"])
-        per_type = pd.DataFrame(outcome.per_type, columns=["类型", "题数", "正确", "准确率"])
+        per_type = pd.DataFrame(outcome.per_type, columns=eval_tab.PER_TYPE_HEADERS)
         failures = pd.DataFrame(outcome.failures, columns=FAILURE_HEADERS)
         summary = f"已评测 {outcome.total} 题（{esc(path.name)}，评分：{esc(outcome.source)}），未通过 {len(outcome.failures)} 题。"
         return f'<div class="src-title">{summary}</div>', metrics, per_type, per_type, failures

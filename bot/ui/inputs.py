@@ -36,3 +36,16 @@ def compare_question(regions: list[str], indicator: str | None, year: str | None
     names = regions[:-1]
     joined = ("、".join(names) + "和" + regions[-1]) if names else regions[-1]
     return f"{joined}{year_text}的{indicator}分别是多少？"
+
+
+def parse_year(value: str | float | None) -> int | None:
+    """The upload's year field: empty is None (detected from the report), else a year such as 2023 or
+    "2023年"; ValueError for anything else."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() else str(value)
+    text = str(value).strip().rstrip("年")
+    if not (text.isdigit() and len(text) == 4 and 1900 <= int(text) <= 2100):
+        raise ValueError(f"not a year: {value!r}")
+    return int(text)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+INDEX_COUNTS = "当前索引：{docs} 份文档、{chunks} 个段落"
+
 # ---- 文档: removal -------------------------------------------------------------------------------
 PICK_A_DOC_FIRST = "请先选择要删除的文档"
 NOT_IN_INDEX = "索引中没有这个文档：{doc}"
@@ -62,6 +64,7 @@ API_NOT_READY = "索引尚未就绪，请稍后再试"
 UPLOAD_NOTHING = "请先选择要上传的文件（.txt / .docx / .pdf）"
 UPLOAD_WHILE_STARTING = "示例报告还在导入，请稍后再上传"
 UPLOAD_BUSY = "另一个导入正在进行，请稍后再试"
+UPLOAD_BAD_YEAR = "年份应为四位数字（如 2023），或留空自动识别：{year}"
 UPLOAD_UNSUPPORTED = "不支持的文件类型（只支持 .txt / .docx / .pdf）"
 EVAL_WHILE_STARTING = "示例报告还在导入，请稍后再评测"
 EVAL_NEEDS_FILE = "请上传 JSONL 评测文件"

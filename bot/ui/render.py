@@ -16,6 +16,7 @@ from bot.models import Answer, Citation
 from bot.ui import messages as msg
 from bot.verify.numbers import normalise
 from ingest.models import Chunk
+from ingest.terms import canonical_indicator
 
 if TYPE_CHECKING:
     from bot.ui.conversation import Scope
@@ -215,6 +216,25 @@ def table_html(headers: list[str], rows: Iterable[Iterable[object]], empty: str 
     return f'<table class="govqa-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+_KEY_COLUMNS = ("地区", "年份", "指标")
+_MISSING = ("", "—", "-", "报告未给出", "未找到", "未提及")
+
+
+def cited_column(row: dict[str, str], value_keys: list[str]) -> int | None:
+    """The column of a comparison row its citation marks go on: the first figure the row has (数值
+    before 增速 …), never a missing cell."""
+    for i, key in enumerate(value_keys):
+        if key not in _KEY_COLUMNS and str(row.get(key, "")).strip() not in _MISSING:
+            return i
+    return None
+
+
+def table_indicator(name: str) -> str:
+    """One name per indicator in a comparison ("生产总值", "2022年地区生产总值" -> 地区生产总值)."""
+    bare = re.sub(r"^\d{4}年", "", name.strip())
+    return canonical_indicator(bare) or bare
+
+
 def compare_html(answer: Answer, chunks: dict[str, Chunk]) -> str:
     """The comparison result: a table with a citation per cell (or the answer text), then the sources."""
     by_n = {c.n: c for c in answer.citations}
@@ -227,13 +247,16 @@ def compare_html(answer: Answer, chunks: dict[str, Chunk]) -> str:
             ns = [int(n) for n in _MARKER.findall(row.get("出处", ""))]
             marks = "".join(f'<sup class="cell-cite">[{n}]</sup>' for n in ns)
             cite = "<br>".join(
-                f'[{n}] {esc(by_n[n].doc)}<span class="src-meta"> · {esc(by_n[n].section or _where(by_n[n]))}</span>'
+                f'[{n}] {esc(by_n[n].title or by_n[n].doc)}'
+                f'<span class="src-meta"> · {esc(by_n[n].section or _where(by_n[n]))}</span>'
                 if n in by_n else esc(f"[{n}]")
                 for n in ns
             ) or "—"
-            cells = [esc(row.get(k, "")) for k in value_keys]
-            if cells:
-                cells[-1] += marks
+            shown = {**row, "指标": table_indicator(row["指标"])} if "指标" in row else row
+            cells = [esc(shown.get(k, "")) for k in value_keys]
+            target = cited_column(row, value_keys)
+            if target is not None:
+                cells[target] += marks
             rows.append(cells + [cite])
         parts.append(table_html(value_keys + ["出处"], rows))
     else:
