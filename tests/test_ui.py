@@ -628,6 +628,20 @@ def choose_files(page, *paths: Path) -> None:
                            arg=[p.stem for p in paths])
 
 
+UPLOAD_DEADLINE_MS = 600_000  # the UI's own write-lock wait (GOVQA_UI_WRITE_LOCK_WAIT_S): a deadline, not a pause
+
+
+def run_upload(page, button: str = "#upload-go") -> str:
+    """Click an upload button and wait for the app's own signal that this upload is over (a new
+    #upload-status run); its state: "done", or "asking" (a name clash)."""
+    before = page.evaluate("document.querySelector('#upload-status [data-run]')?.dataset.run ?? ''")
+    page.click(button)
+    page.wait_for_function(
+        "(before) => { const s = document.querySelector('#upload-status [data-run]');"
+        " return s !== null && s.dataset.run !== before; }", arg=before, timeout=UPLOAD_DEADLINE_MS)
+    return page.get_attribute("#upload-status [data-run]", "data-state") or ""
+
+
 def pick_document(page, name: str) -> None:
     """Choose a document in 选择文档 by its file name (the option reads "title · name")."""
     page.locator("#doc-pick input").click()
@@ -673,11 +687,10 @@ def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -
     page.wait_for_function("document.querySelector('#index-counts').innerText.includes('5 份文档')")
     choose_files(page, doc)
     page.fill("#upload-region textarea, #upload-region input", "测试县")  # the region override
-    page.click("#upload-go")
-    page.wait_for_function("document.querySelector('#upload-result').innerText.includes('已添加')")
-    assert "xss_test_report.txt" in page.inner_text("#upload-result")
-    page.wait_for_function("document.querySelector('#docs-table').innerText.includes('xss_test_report.txt')")
-    assert "测试县" in page.inner_text("#docs-table")
+    assert run_upload(page) == "done"
+    assert "已添加 1" in page.inner_text("#upload-status")
+    assert "xss_test_report.txt | 已添加" in " ".join(table_rows(page, "#upload-result"))
+    assert "xss_test_report.txt" in page.inner_text("#docs-table") and "测试县" in page.inner_text("#docs-table")
     assert "当前索引：6 份文档" in page.inner_text("#index-counts")  # the banner follows the index
 
     pick_document(page, "xss_test_report.txt")
@@ -715,8 +728,8 @@ def test_a_bad_upload_says_why_in_chinese(page, tmp_path: Path) -> None:
     pdf = tmp_path / "broken_report.pdf"
     pdf.write_bytes("这不是 PDF 文件".encode())
     choose_files(page, binary, pdf)
-    page.click("#upload-go")
-    page.wait_for_function("document.querySelector('#upload-result').innerText.includes('失败')")
+    assert run_upload(page) == "done"
+    assert "失败 2" in page.inner_text("#upload-status")
     rows = table_rows(page, "#upload-result")
     assert any(r.startswith("broken_binary.txt | 失败 | 二进制文件，不是文本") for r in rows), rows
     assert any(r.startswith("broken_report.pdf | 失败 | PDF 文件损坏：缺少 %PDF 文件头") for r in rows), rows
@@ -725,29 +738,24 @@ def test_a_bad_upload_says_why_in_chinese(page, tmp_path: Path) -> None:
 
 @needs_browser
 def test_upload_of_a_taken_name_asks_to_replace_or_keep_both(page, tmp_path: Path) -> None:
-    def upload(text: str) -> None:
+    def upload(text: str) -> str:
         doc = tmp_path / "clash_report.txt"
         doc.write_text(text, encoding="utf-8")
         choose_files(page, doc)
-        page.click("#upload-go")
+        return run_upload(page)
 
-    def result_has(text: str) -> None:
-        page.wait_for_function(f"document.querySelector('#upload-result').innerText.includes('{text}')")
+    def results() -> str:
+        return " ".join(table_rows(page, "#upload-result"))
 
     page.get_by_role("tab", name="文档").click()
-    upload(XSS_DOC)
-    result_has("已添加")
-    upload(XSS_DOC.replace("123.4", "234.5"))
-    result_has("待确认")
+    assert upload(XSS_DOC) == "done" and "clash_report.txt | 已添加" in results()
+    assert upload(XSS_DOC.replace("123.4", "234.5")) == "asking" and "待确认" in results()
     page.wait_for_selector("#upload-keep", state="visible")
-    page.click("#upload-keep")
-    result_has("clash_report (2).txt")
-    page.wait_for_function("document.querySelector('#docs-table').innerText.includes('clash_report (2).txt')")
+    assert run_upload(page, "#upload-keep") == "done" and "clash_report (2).txt" in results()
+    assert "clash_report (2).txt" in page.inner_text("#docs-table")
     page.wait_for_selector("#upload-keep", state="hidden")
-    upload(XSS_DOC.replace("123.4", "345.6"))
-    result_has("待确认")
-    page.click("#upload-replace")
-    result_has("已替换")
+    assert upload(XSS_DOC.replace("123.4", "345.6")) == "asking"
+    assert run_upload(page, "#upload-replace") == "done" and "已替换" in results()
     for name in ("clash_report.txt", "clash_report (2).txt"):  # leave the shared index as it was
         remove_document(page, name)
 

@@ -38,6 +38,7 @@ from bot.ui.table import (
     TARGET_HEADERS,
     TARGET_HINT,
 )
+from bot.ui.upload import RESULT_HEADERS
 from ingest.terms import INDICATOR_SYNONYMS
 
 EXAMPLES = ("哪些指标未完成目标？", "云阳县和冠县哪个GDP增速更高？", "冠县2021年新增城镇就业多少人？", "那冠县呢？")
@@ -77,6 +78,7 @@ class DocsTab:
     upload_buttons: list[tuple[gr.Button, object]]
     upload_inputs: list[gr.components.Component]
     upload_result: gr.Dataframe
+    upload_status: gr.HTML  # the app's signal that an upload is over (upload.status_html)
     upload_after: list[gr.components.Component]  # outputs after the pickers: the file box, the clash buttons
     remove_yes: gr.Button
     remove_out: gr.HTML
@@ -261,7 +263,8 @@ def docs_tab(app: App) -> DocsTab:
                 gr.Markdown("索引中已有同名文档，请选择：")
                 replace = gr.Button("替换原文档", size="sm", elem_id="upload-replace")
                 keep = gr.Button("两个都保留", size="sm", elem_id="upload-keep")
-            result = gr.Dataframe(headers=["文件", "结果", "说明"], interactive=False, wrap=True, label="导入结果",
+            upload_status = gr.HTML("", elem_id="upload-status")
+            result = gr.Dataframe(headers=RESULT_HEADERS, interactive=False, wrap=True, label="导入结果",
                                   elem_id="upload-result")
         with gr.Column():
             pick = gr.Dropdown([], label="选择文档", elem_id="doc-pick")
@@ -280,7 +283,7 @@ def docs_tab(app: App) -> DocsTab:
     pick.input(lambda: ("", gr.update(visible=False), None), None, [remove_out, remove_ask, remove_pending],
                 queue=False, **UNDOCUMENTED)
     return DocsTab(table, pick, [(go, app.upload), (replace, app.upload_replace), (keep, app.upload_keep)],
-                   [files, region, year], result, [files, clash], remove_yes, remove_out, remove_ask, remove_pending)
+                   [files, region, year], result, upload_status, [files, clash], remove_yes, remove_out, remove_ask, remove_pending)
 
 
 def eval_tab(app: App) -> None:
@@ -329,7 +332,7 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
         pickers = [chat.region, chat.year, chat.kind, indicators.region, docs.pick, compare.regions, compare.within,
                    compare.years, indicators.target_year]
         for button, handler in docs.upload_buttons:
-            button.click(handler, docs.upload_inputs, [docs.upload_result, docs.table, status, *pickers, *docs.upload_after],
+            button.click(handler, docs.upload_inputs, [docs.upload_result, docs.table, status, docs.upload_status, *pickers, *docs.upload_after],
                          concurrency_limit=1, concurrency_id="upload", **UNDOCUMENTED)
         docs.remove_yes.click(app.remove, docs.remove_pending,
                               [docs.remove_out, docs.table, status, *pickers, docs.remove_ask, docs.remove_pending],

@@ -41,9 +41,11 @@ from bot.ui.table import TableHandlers
 from bot.ui.upload import (
     KEEP,
     REPLACE,
+    RESULT_HEADERS,
     discard_uploads,
     name_clashes,
     outcome_row,
+    status_html,
     upload_inputs,
 )
 from ingest.index_errors import IndexError_
@@ -72,6 +74,8 @@ class App:
         self.settings = settings
         self.startup = startup
         self.ingest_lock = threading.Lock()
+        self._run_lock = threading.Lock()
+        self.upload_runs = 0  # numbers the uploads' completion signals (upload.status_html)
         self.gate = Gate(settings.concurrency, settings.max_waiting, settings.max_wait_s)
         self.tmp = Path(tempfile.mkdtemp(prefix="govqa-ui-"))
         self.table = TableHandlers(service, startup, self.tmp)
@@ -341,9 +345,10 @@ class App:
         existing = {d.doc for d in self.service.store.list_docs()}
         clashes = name_clashes(paths, existing)
         if clashes and choice is None:
-            rows = [[p.name, "待确认", "索引中已有同名文档：替换它，还是两个都保留？"] for p in clashes]
-            frame = pd.DataFrame(rows, columns=["文件", "结果", "说明"])
-            return (frame, self.docs_table(), self.banner(), *self.filter_updates(), gr.update(), gr.update(visible=True))
+            rows = [[p.name, "待确认", msg.UPLOAD_CLASH] for p in clashes]
+            return (pd.DataFrame(rows, columns=RESULT_HEADERS), self.docs_table(), self.banner(),
+                    status_html(rows, self._next_upload_run(), "asking"), *self.filter_updates(), gr.update(),
+                    gr.update(visible=True))
         try:
             year_value = parse_year(year)
         except ValueError:
@@ -372,8 +377,14 @@ class App:
                 results.append(outcome_row(path.name, item.doc, report))
         discard_uploads(paths)  # the index keeps the text; the uploaded copies are not needed again
         progress(1.0, desc="完成")
-        frame = pd.DataFrame(results, columns=["文件", "结果", "说明"])
-        return (frame, self.docs_table(), self.banner(), *self.filter_updates(), gr.update(value=None), gr.update(visible=False))
+        return (pd.DataFrame(results, columns=RESULT_HEADERS), self.docs_table(), self.banner(),
+                status_html(results, self._next_upload_run(), "done"), *self.filter_updates(), gr.update(value=None),
+                gr.update(visible=False))
+
+    def _next_upload_run(self) -> int:
+        with self._run_lock:
+            self.upload_runs += 1
+            return self.upload_runs
 
     def ask_remove(self, doc: str | None) -> tuple[str, dict, str | None]:
         """删除该文档: name the document and what goes, and show 确认删除 / 取消. (message, the

@@ -306,6 +306,7 @@ CSS = """
 .ingest-status.error { background: #fff1f0; }
 .ingest-status progress { width: 200px; vertical-align: middle; }
 #chat a[href^="#cite-"] { text-decoration: none; font-weight: 600; }
+.upload-status { padding: 4px 2px; color: var(--body-text-color-subdued); }
 .confirm-remove { padding: 8px 10px; border-radius: 6px; background: #fff7e6; border: 1px solid #ffd591; }
 .table-error { padding: 8px 10px; border-radius: 6px; background: #fff1f0; color: #a8071a; }
 """
