@@ -18,6 +18,30 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(index_dir=getattr(args, "index", None))
 
 
+EMPTY_INDEX = "索引为空：先运行 govqa ingest <文件或文件夹> 导入报告"
+
+
+class EmptyIndex(Exception):
+    """The index holds no documents (or does not exist): nothing to answer from."""
+
+    def __init__(self, index_dir: Path) -> None:
+        super().__init__(f"no documents in the index at {index_dir}")
+        self.zh = f"{EMPTY_INDEX}（索引目录：{index_dir}）"
+
+
+def _no_index_yet(settings: Settings) -> None:
+    """Raise EmptyIndex where there is no index at all, before opening one would create it. A directory
+    with a manifest or a Chroma store is opened and checked (the store reports a damaged one)."""
+    index = Path(settings.index_dir)
+    if not index.exists() or (index.is_dir() and not any(index.iterdir())):
+        raise EmptyIndex(index)
+
+
+def _require_documents(store, settings: Settings) -> None:
+    if not store.list_docs():
+        raise EmptyIndex(Path(settings.index_dir))
+
+
 def _print_json(obj: object) -> None:
     print(json.dumps(obj, ensure_ascii=False))
 
@@ -108,7 +132,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from bot.service import QAService
 
-    service = QAService(_settings(args))
+    settings = _settings(args)
+    _no_index_yet(settings)
+    service = QAService(settings)
+    _require_documents(service.store, settings)
     if args.batch:
         for line_no, line in enumerate(Path(args.batch).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
@@ -142,7 +169,10 @@ def cmd_indicators(args: argparse.Namespace) -> int:
     from ingest.regions import display_name
     from ingest.store import open_store
 
-    store = open_store(_settings(args), with_embedder=False)
+    settings = _settings(args)
+    _no_index_yet(settings)
+    store = open_store(settings, with_embedder=False)
+    _require_documents(store, settings)
     rows = store.indicators(None, args.year, args.status)
     if args.region:
         # a name reaches its region; an anonymous name ("某县") reaches every document of that name
@@ -184,6 +214,10 @@ def cmd_table(args: argparse.Namespace) -> int:
     from bot.table.models import TableError, TableRequest
     from ingest.store import open_store
 
+    settings = _settings(args)
+    _no_index_yet(settings)
+    store = open_store(settings, with_embedder=False)
+    _require_documents(store, settings)
     try:
         if args.level and args.level not in LEVELS:
             raise TableError(f"级别应为{'、'.join(LEVELS)}之一：{args.level}。")
@@ -193,7 +227,6 @@ def cmd_table(args: argparse.Namespace) -> int:
             raise TableError(f"无法识别的年份：{exc}（例：2025 或 2023-2025）。") from None
         request = TableRequest(regions=_names(args.regions), level=args.level, within=args.within,
                                indicators=_names(args.indicators), years=years)
-        store = open_store(_settings(args), with_embedder=False)
         table = build_table(request, store.facts(), store.region_index(), store.doc_titles())
     except TableError as exc:
         print(f"错误：{exc}", file=sys.stderr)
@@ -370,6 +403,10 @@ def main(argv: list[str] | None = None) -> int:
         return 3
     except AuthFileError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except EmptyIndex as exc:
+        log.info("%s", exc)
+        print(f"错误：{exc.zh}", file=sys.stderr)
         return 2
 
 

@@ -44,8 +44,8 @@ def main() -> None:
 
     from bot.service import QAService
     from bot.settings import Settings
-    from bot.ui import StartupState
-    from bot.ui_app import App
+    from bot.ui.handlers import App
+    from bot.ui.startup import StartupState
     from ingest.pipeline import ingest_paths
     from ingest.store import open_store
 

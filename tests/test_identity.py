@@ -102,8 +102,8 @@ def test_two_files_given_directly_with_one_name(reports: Path, tmp_path: Path) -
 def app(seed_index_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
     from bot.service import QAService
-    from bot.ui import StartupState
-    from bot.ui_app import App
+    from bot.ui.handlers import App
+    from bot.ui.startup import StartupState
 
     settings = Settings(index_dir=seed_index_copy, llm_base_url=None)
     service = QAService(settings)

@@ -150,8 +150,8 @@ def test_a_running_chat_answers_from_a_document_another_process_ingested(small_i
 
 def test_an_upload_waits_for_another_writer_while_questions_are_answered(index: Path, tmp_path: Path) -> None:
     from bot.service import QAService
-    from bot.ui import StartupState
-    from bot.ui_app import QUEUED, App
+    from bot.ui.handlers import QUEUED, App
+    from bot.ui.startup import StartupState
 
     settings = Settings(index_dir=index, llm_base_url=None)
     service = QAService(settings)

@@ -86,3 +86,21 @@ def test_levels_and_covered_years() -> None:
 def test_explicit_kind_other_is_kept() -> None:
     meta = meta_of("003", kind="other")
     assert meta.kind == "other" and meta.region == "冠县"
+
+
+@pytest.mark.parametrize(("name", "title"), [
+    ("冠县2022年政府工作报告.docx", "冠县2022年政府工作报告目标任务完成情况"),  # the file name says 政府工作报告
+    ("report.docx", "关于2023年政府工作报告目标任务完成情况的通报"),
+])
+def test_a_docx_titled_target_completion_is_classified_as_such(tmp_path: Path, name: str, title: str) -> None:
+    import docx
+
+    from ingest.pipeline import Overrides, prepare
+
+    document = docx.Document()
+    document.add_paragraph(title)
+    document.add_paragraph("一、经济发展")
+    document.add_paragraph("全县地区生产总值增长5%，完成年度目标。政府工作报告确定的目标任务进展顺利。")
+    document.save(tmp_path / name)
+    meta = prepare(tmp_path / name, Overrides(), 80, 400, 40, 10**8).meta
+    assert meta.kind == "目标完成情况通报" and "目标任务完成情况" in meta.title

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from bot.models import Answer, Citation
-from bot.ui import _compare_question, _filters, _parse_history
-from bot.ui_render import answer_markdown, highlight, md_escape
+from bot.ui.inputs import compare_question, parse_filters, parse_history
+from bot.ui.render import answer_markdown, highlight, md_escape
 from tests.ui_helpers import CHROMIUM, CHROMIUM_ARGS, ROOT, Server
 
 DOCS = ROOT / "docs"
@@ -54,16 +54,71 @@ def test_highlight_escapes_and_marks_quote() -> None:
     assert found and "<mark>增长４.７％</mark>" in html
 
 
+def test_saved_conversations_are_bounded_and_rebuild_the_chat() -> None:
+    from bot.ui import conversation as conv
+
+    cite = Citation(n=1, doc="a.txt", title="甲县2022年政府工作报告", chunk_id="c-1", quote="q")
+    answer = Answer(question="q", answer="（沿用上文的地区：甲县）增长5%[1]。", citations=[cite])
+    scope = conv.Scope(carried=["甲县"])
+    items = [conv.exchange("甲县GDP增速？", answer, scope)]
+    assert "timings_ms" not in items[0]["answer"]
+    saved: dict | None = None
+    ids = []
+    for _ in range(conv.MAX_CONVERSATIONS + 3):
+        new_id, saved = conv.save(saved, None, items)
+        ids.append(new_id)
+    assert [c.id for c in conv.saved_list(saved)] == ids[::-1][: conv.MAX_CONVERSATIONS]  # newest first
+    assert conv.current(saved).id == ids[-1]
+    label, first = conv.history_choices(saved)[0]
+    assert first == ids[-1] and label.startswith("甲县GDP增速？（") and "1 问" in label
+    assert ids[-1] not in [c.id for c in conv.saved_list(conv.forget(saved, ids[-1]))]
+    shown = conv.display_of(items)
+    assert shown[0] == {"role": "user", "content": "甲县GDP增速？"}
+    assert shown[1]["content"].startswith("> 沿用上文的地区：甲县") and "（沿用上文" not in shown[1]["content"]
+    assert "[\\[1\\]](#cite-0-1)" in shown[1]["content"]
+    assert conv.turns_of(items)[1] == {"role": "assistant", "content": answer.answer}
+    assert conv.saved_list({"conversations": [{"id": 1}], "current": None}) == []  # foreign data is ignored
+
+
+def test_a_source_line_names_each_document_once() -> None:
+    cites = [Citation(n=n, doc="a.txt", title="冠县2022年政府工作报告", chunk_id=f"c-{n}", quote="q") for n in (1, 2, 3)]
+    cites.append(Citation(n=4, doc="b.txt", title="云阳县通报", section="一、成效", chunk_id="c-4", quote="q"))
+    md = answer_markdown(Answer(question="q", answer="x[1][2][3][4]", citations=cites), 0)
+    sources = md.split("来源：", 1)[1]
+    assert sources.count("冠县2022年政府工作报告") == 1 and sources.count("云阳县通报 · 一、成效") == 1
+    assert all(f"(#cite-0-{n})" in sources for n in (1, 2, 3, 4))
+
+
+def test_indicator_rows_order_and_year_field() -> None:
+    from bot.ui.indicators import ordered, table_row
+    from bot.ui.inputs import parse_year
+    from ingest.models import Indicator
+
+    def record(name: str, **fields: object) -> Indicator:
+        return Indicator(region="某县#a.txt", year=2022, name=name, name_raw=name, doc="a.txt", chunk_id="c", quote="q",
+                         **fields)
+
+    records = [record("税收", masked=True), record("GDP", value=10.0, unit="亿元"), record("投资"),
+               record("就业", masked=True, status="met"), record("收入", growth_pct=5.0)]
+    assert [records[i].name for i in ordered(records)] == ["GDP", "就业", "收入", "税收", "投资"]
+    assert table_row(records[0], "某县2022年工作总结", False)[:4] == ["某县", 2022, "税收", "***（隐去）"]
+    assert table_row(records[4], "t", True)[3:5] == [" ⚠各文件不一致", "5%"]
+    assert [parse_year(v) for v in ("", None, " 2023 ", "2023年", 2023.0)] == [None, None, 2023, 2023, 2023]
+    for bad in ("0", "23", "明年", "2023.5"):
+        with pytest.raises(ValueError):
+            parse_year(bad)
+
+
 def test_helpers_parse_inputs() -> None:
-    assert _filters("全部", "2022", "全部") == (None, 2022, None)
-    assert _filters("冠县", "", None) == ("冠县", None, None)
-    assert _parse_history('[{"role": "user", "content": "x"}]') == [{"role": "user", "content": "x"}]
-    assert _compare_question(["云阳县", "冠县", "某县"], "地区生产总值", "全部") == "云阳县、冠县和某县的地区生产总值分别是多少？"
+    assert parse_filters("全部", "2022", "全部") == (None, 2022, None)
+    assert parse_filters("冠县", "", None) == ("冠县", None, None)
+    assert parse_history('[{"role": "user", "content": "x"}]') == [{"role": "user", "content": "x"}]
+    assert compare_question(["云阳县", "冠县", "某县"], "地区生产总值", "全部") == "云阳县、冠县和某县的地区生产总值分别是多少？"
 
 
 def test_table_tab_helpers() -> None:
     from bot.table.models import Cell, TableError
-    from bot.ui_table import chart_figure, table_frame, table_request, ui_message
+    from bot.ui.table import chart_figure, table_frame, table_request, ui_message
 
     assert ui_message("请指定地区（--regions）、级别（--level）或上级地区（--within）。") == "请指定地区、级别或上级地区。"
     assert ui_message("所选地区的报告没有写明数字的年份，请用 --years 指定年份。").endswith("请在“年份”中指定年份。")
@@ -218,9 +273,16 @@ def test_chat_cited_answer_source_panel_and_follow_up(page) -> None:
     ask(page, "云阳县2022年地区生产总值是多少？")
     text = last_bot_text(page)
     assert "557.7" in text and "[1]" in text
+    # the source line names the document by its title, once
+    assert text.split("来源：", 1)[1].count("云阳县·关于2022年政府工作报告目标任务") == 1
+    assert "002_51f523802f205a70" not in text
     assert page.locator("#source-panel mark").count() == 0  # the passage only opens on a click
+    scrolled = page.evaluate("[window.scrollY, document.querySelector('#chat').getBoundingClientRect().top]")
     page.locator('#chat a[href="#cite-0-1"]').first.click()
     page.wait_for_selector("#source-panel mark")
+    # the page stays where it was: the chat does not move away
+    assert page.evaluate("[window.scrollY, document.querySelector('#chat').getBoundingClientRect().top]") == scrolled
+    assert "#cite" not in page.url
     panel = page.inner_text("#source-panel")
     assert "557.7" in page.inner_text("#source-panel mark")
     # the source panel names the document by its title, not its file name
@@ -244,24 +306,92 @@ def test_chat_cited_answer_source_panel_and_follow_up(page) -> None:
 
 
 @needs_browser
+def test_a_reload_keeps_the_conversation_and_past_ones_reopen(page) -> None:
+    ask(page, "云阳县2022年地区生产总值是多少？")
+    ask(page, "那冠县呢？")
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    # the conversation is back after the reload, with working citations
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 2")
+    assert "557.7" in page.locator('#chat [data-testid="bot"]').first.inner_text()
+    assert "冠县" in last_bot_text(page)
+    page.locator('#chat a[href="#cite-0-1"]').first.click()
+    page.wait_for_selector("#source-panel .src-card mark")
+    assert "557.7" in page.inner_text("#source-panel mark")
+
+    # a new conversation; the first one is listed under 历史对话 and reopens, also after another reload
+    page.click("#clear")
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 0")
+    ask(page, "冠县2021年新增城镇就业多少人？")
+    page.reload()
+    page.wait_for_selector("#question textarea")
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 1")
+    assert "新增城镇就业" in page.locator('#chat [data-testid="user"]').first.inner_text()
+    labels = page.locator("#history label").all_inner_texts()
+    assert len(labels) == 2 and "冠县2021年新增城镇就业" in labels[0] and "云阳县2022年地区生产总值" in labels[1]
+    page.locator("#history label").nth(1).click()
+    page.wait_for_function("document.querySelectorAll('#chat [data-testid=\"bot\"]').length === 2")
+    assert "557.7" in page.locator('#chat [data-testid="bot"]').first.inner_text()
+    # a follow-up continues the reopened conversation: its history goes with the question
+    ask(page, "一般公共预算收入呢？")
+    assert "冠县" in last_bot_text(page)
+
+
+@needs_browser
 def test_filters_are_filled_from_the_index(page) -> None:
     page.locator("#filter-region input").click()
     options = page.get_by_role("option").all_inner_texts()
     assert {"全部", "云阳县", "冠县"} <= {o.replace("✓", "").strip() for o in options}
     page.get_by_role("option", name="冠县").click()
     ask(page, "新增城镇就业多少人？")
-    assert "冠县" in last_bot_text(page)
+    text = last_bot_text(page)
+    assert "冠县" in text and "筛选条件：地区 冠县" in text  # the active filter, above the answer
+    assert page.locator("#retry-unscoped").is_hidden()  # it found something: nothing to offer
+
+
+@needs_browser
+def test_an_answer_that_finds_nothing_under_a_filter_says_so_and_asks_again_without_it(page) -> None:
+    pick(page, "filter-region", "冠县")
+    ask(page, "森林覆盖率是多少？")  # only 云阳县's report gives it
+    text = last_bot_text(page)
+    assert "筛选条件：地区 冠县" in text and "在以上条件下没有找到答案" in text
+    assert text.index("筛选条件") < text.index("未找到")  # above the answer
+    retry = page.locator("#retry-unscoped")
+    retry.wait_for(state="visible")
+    assert "去掉筛选条件" in retry.inner_text()
+    before = page.locator('#chat [data-testid="bot"]').count()
+    retry.click()
+    wait_answer(page, before)
+    again = last_bot_text(page)
+    assert "森林覆盖率" in again and "[1]" in again and "筛选条件" not in again
+    assert page.locator('#chat [data-testid="user"]').last.inner_text().strip() == "森林覆盖率是多少？"
+    assert page.input_value("#filter-region input") == "全部"
+    retry.wait_for(state="hidden")
+
+    # a region carried over from the previous question: named above the answer, and dropped on request
+    ask(page, "冠县2021年新增城镇就业多少人？")
+    ask(page, "森林覆盖率是多少？")
+    text = last_bot_text(page)
+    assert "沿用上文的地区：冠县" in text and "在以上条件下没有找到答案" in text
+    retry.wait_for(state="visible")
+    assert "不沿用上文的地区" in retry.inner_text()
+    before = page.locator('#chat [data-testid="bot"]').count()
+    retry.click()
+    wait_answer(page, before)
+    again = last_bot_text(page)
+    assert "云阳县" in again and "沿用上文" not in again and "[1]" in again
 
 
 @needs_browser
 def test_compare_question_box(page) -> None:
     page.get_by_role("tab", name="对比").click()
-    page.fill("#cmp-question textarea", _compare_question(["云阳县", "冠县"], "地区生产总值", "全部"))
+    page.fill("#cmp-question textarea", compare_question(["云阳县", "冠县"], "地区生产总值", "全部"))
     page.click("#cmp-ask")
     page.wait_for_selector("#cmp-out table")
     table = page.inner_text("#cmp-out table")
     assert "云阳县" in table and "冠县" in table and "557.7" in table
     assert "[1]" in table and "[2]" in table  # a citation per cell
+    assert "生产总值" not in table.replace("地区生产总值", "")  # one name per indicator
     assert page.locator("#cmp-out mark").count() >= 2
 
 
@@ -450,11 +580,27 @@ def test_compare_table_of_the_provinces(corpus_page) -> None:
 
 
 @needs_browser
-def test_indicators_tab(page) -> None:
+@pytest.mark.parametrize("width", [1280, 1440])
+def test_indicators_tab_fits_the_page(page, width: int) -> None:
+    page.set_viewport_size({"width": width, "height": 900})
     page.get_by_role("tab", name="指标").click()
-    page.wait_for_selector("#indicator-table")
-    text = page.inner_text("body")
-    assert "暂无指标记录" in text or "地区生产总值" in page.inner_text("#indicator-table")
+    page.wait_for_function("document.querySelectorAll('#indicator-table [role=row]').length > 2")
+    rows = table_rows(page, "#indicator-table")
+    assert "***（隐去）" not in rows[0]  # masked-only rows come last (see test_indicator_rows_order)
+    # every column, the document's title included, is in view without scrolling sideways
+    table = page.locator("#indicator-table").bounding_box()
+    for name in ("指标", "数值", "完成率", "文档"):
+        header = page.locator("#indicator-table th", has_text=name).first.bounding_box()
+        assert header["x"] >= table["x"] and header["x"] + header["width"] <= table["x"] + table["width"] + 1, name
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert any("云阳县·关于2022年政府工作报告目标任务" in r for r in rows)
+    # the quote opens per row, inside its passage
+    click_row(page, "云阳县", "#indicator-table")
+    page.wait_for_selector("#indicator-source-body mark")
+    assert "云阳县·关于2022年政府工作报告目标任务" in page.inner_text("#indicator-detail")
+    if width == 1440:
+        page.mouse.move(0, 0)
+        screenshot(page, "screenshots/indicators.png", full_page=True)
 
 
 @needs_browser
@@ -464,9 +610,72 @@ def test_eval_tab_runs_the_dev_set(page) -> None:
     page.wait_for_function("document.querySelector('#eval-summary').innerText.includes('已评测')", timeout=600_000)
     summary = page.inner_text("#eval-summary")
     assert "已评测 30 题" in summary
-    assert "准确率" in page.inner_text("#eval-metrics")
-    page.wait_for_timeout(1500)  # let the chart draw
+    metrics = table_rows(page, "#eval-metrics")
+    accuracy = next(r for r in metrics if r.startswith("准确率"))
+    assert accuracy.endswith("%")  # in percent, as the per-type table and the chart
+    assert "准确率（%）" in page.inner_text("#eval-types")
+    per_type = [float(r.split(" | ")[3]) for r in table_rows(page, "#eval-types")]
+    assert per_type and all(0 <= v <= 100 for v in per_type) and any(v > 1 for v in per_type)
+    page.wait_for_selector("#eval-plot canvas, #eval-plot svg")  # the chart is drawn
     screenshot(page, "screenshot-eval.png", full_page=True)
+
+
+def choose_files(page, *paths: Path) -> None:
+    """Put files in the upload box and wait until it lists them (it shows a name's stem and extension
+    apart)."""
+    page.set_input_files("#upload input[type=file]", [str(p) for p in paths])
+    page.wait_for_function("(stems) => stems.every(s => document.querySelector('#upload').innerText.includes(s))",
+                           arg=[p.stem for p in paths])
+
+
+UPLOAD_DEADLINE_MS = 600_000  # the UI's own write-lock wait (GOVQA_UI_WRITE_LOCK_WAIT_S): a deadline, not a pause
+
+
+def run_upload(page, button: str = "#upload-go") -> str:
+    """Click an upload button and wait for the app's own signal that this upload is over (a new
+    #upload-status run); its state: "done", or "asking" (a name clash)."""
+    before = page.evaluate("document.querySelector('#upload-status [data-run]')?.dataset.run ?? ''")
+    page.click(button)
+    page.wait_for_function(
+        "(before) => { const s = document.querySelector('#upload-status [data-run]');"
+        " return s !== null && s.dataset.run !== before; }", arg=before, timeout=UPLOAD_DEADLINE_MS)
+    return page.get_attribute("#upload-status [data-run]", "data-state") or ""
+
+
+def pick_document(page, name: str) -> None:
+    """Choose a document in 选择文档 by its file name (the option reads "title · name")."""
+    page.locator("#doc-pick input").click()
+    page.get_by_role("option", name=re.compile(re.escape(name) + "$")).click()
+
+
+def remove_document(page, name: str) -> str:
+    """Remove a document through its confirmation; the confirmation's text."""
+    pick_document(page, name)
+    page.click("#remove-go")
+    page.wait_for_selector("#remove-yes", state="visible")
+    question = page.inner_text("#remove-question")
+    page.click("#remove-yes")
+    page.wait_for_function("(n) => !document.querySelector('#docs-table').innerText.includes(n)", arg=name)
+    page.wait_for_selector("#remove-yes", state="hidden")
+    return question
+
+
+@needs_browser
+def test_removing_a_document_asks_first(page) -> None:
+    page.get_by_role("tab", name="文档").click()
+    page.wait_for_function("document.querySelector('#docs-table').innerText.includes('002_51f523802f205a70.txt')")
+    assert page.locator("#remove-yes").is_hidden()
+    pick_document(page, "002_51f523802f205a70.txt")
+    page.click("#remove-go")
+    page.wait_for_selector("#remove-yes", state="visible")
+    question = page.inner_text("#remove-question")
+    # names the document by its title, says how many passages go, and that it is a bundled sample
+    assert "云阳县·关于2022年政府工作报告目标任务" in question and "10 个段落" in question
+    assert "示例报告" in question
+    page.click("#remove-no")
+    page.wait_for_selector("#remove-yes", state="hidden")
+    assert "已取消删除" in page.inner_text("#remove-out")
+    assert "002_51f523802f205a70.txt" in page.inner_text("#docs-table")  # nothing removed
 
 
 @needs_browser
@@ -474,17 +683,17 @@ def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -
     doc = tmp_path / "xss_test_report.txt"
     doc.write_text(XSS_DOC, encoding="utf-8")
     page.get_by_role("tab", name="文档").click()
-    page.set_input_files("#upload input[type=file]", str(doc))
-    page.wait_for_selector("#upload :text('xss_test_report.txt')")
+    assert page.input_value("#upload-year textarea, #upload-year input") == ""  # no year unless one is typed
+    page.wait_for_function("document.querySelector('#index-counts').innerText.includes('5 份文档')")
+    choose_files(page, doc)
     page.fill("#upload-region textarea, #upload-region input", "测试县")  # the region override
-    page.click("#upload-go")
-    page.wait_for_function("document.querySelector('#upload-result').innerText.includes('已添加')")
-    assert "xss_test_report.txt" in page.inner_text("#upload-result")
-    page.wait_for_function("document.querySelector('#docs-table').innerText.includes('xss_test_report.txt')")
-    assert "测试县" in page.inner_text("#docs-table")
+    assert run_upload(page) == "done"
+    assert "已添加 1" in page.inner_text("#upload-status")
+    assert "xss_test_report.txt | 已添加" in " ".join(table_rows(page, "#upload-result"))
+    assert "xss_test_report.txt" in page.inner_text("#docs-table") and "测试县" in page.inner_text("#docs-table")
+    assert "当前索引：6 份文档" in page.inner_text("#index-counts")  # the banner follows the index
 
-    page.locator("#doc-pick input").click()
-    page.get_by_role("option", name="xss_test_report.txt").click()
+    pick_document(page, "xss_test_report.txt")
     page.wait_for_selector("#doc-preview-body")
     preview = page.inner_text("#doc-preview")
     assert "<script>window.__xss=1</script>" in preview and 'onerror="window.__xss=2"' in preview
@@ -499,42 +708,54 @@ def test_upload_is_listed_rendered_as_text_and_removable(page, tmp_path: Path) -
     assert page.evaluate("typeof window.__xss") == "undefined"
 
     page.get_by_role("tab", name="文档").click()
-    page.locator("#doc-pick input").click()
-    page.get_by_role("option", name="xss_test_report.txt").click()
-    page.click("#remove-go")
-    page.wait_for_function("!document.querySelector('#docs-table').innerText.includes('xss_test_report.txt')")
+    question = remove_document(page, "xss_test_report.txt")
+    assert "测试县2023年工作总结" in question and "示例报告" not in question
+    assert "已删除：测试县2023年工作总结" in page.inner_text("#remove-out")
+    assert "当前索引：5 份文档" in page.inner_text("#index-counts")
     assert "002_51f523802f205a70.txt" in page.inner_text("#docs-table")
 
 
 @needs_browser
+def test_a_bad_upload_says_why_in_chinese(page, tmp_path: Path) -> None:
+    page.get_by_role("tab", name="文档").click()
+    page.click("#upload-go")  # nothing chosen: a Chinese error, titled in Chinese
+    toast = page.locator(".toast-body", has_text="请先选择要上传的文件")
+    toast.wait_for()
+    assert "错误" in toast.inner_text() and "Error" not in toast.inner_text()
+
+    binary = tmp_path / "broken_binary.txt"
+    binary.write_bytes(bytes(range(256)) * 8)
+    pdf = tmp_path / "broken_report.pdf"
+    pdf.write_bytes("这不是 PDF 文件".encode())
+    choose_files(page, binary, pdf)
+    assert run_upload(page) == "done"
+    assert "失败 2" in page.inner_text("#upload-status")
+    rows = table_rows(page, "#upload-result")
+    assert any(r.startswith("broken_binary.txt | 失败 | 二进制文件，不是文本") for r in rows), rows
+    assert any(r.startswith("broken_report.pdf | 失败 | PDF 文件损坏：缺少 %PDF 文件头") for r in rows), rows
+    assert "broken_binary" not in page.inner_text("#docs-table")
+
+
+@needs_browser
 def test_upload_of_a_taken_name_asks_to_replace_or_keep_both(page, tmp_path: Path) -> None:
-    def upload(text: str) -> None:
+    def upload(text: str) -> str:
         doc = tmp_path / "clash_report.txt"
         doc.write_text(text, encoding="utf-8")
-        page.set_input_files("#upload input[type=file]", str(doc))
-        page.wait_for_selector("#upload :text('clash_report.txt')")
-        page.click("#upload-go")
+        choose_files(page, doc)
+        return run_upload(page)
 
-    def result_has(text: str) -> None:
-        page.wait_for_function(f"document.querySelector('#upload-result').innerText.includes('{text}')")
+    def results() -> str:
+        return " ".join(table_rows(page, "#upload-result"))
 
     page.get_by_role("tab", name="文档").click()
-    upload(XSS_DOC)
-    result_has("已添加")
-    upload(XSS_DOC.replace("123.4", "234.5"))
-    result_has("待确认")
+    assert upload(XSS_DOC) == "done" and "clash_report.txt | 已添加" in results()
+    assert upload(XSS_DOC.replace("123.4", "234.5")) == "asking" and "待确认" in results()
     page.wait_for_selector("#upload-keep", state="visible")
-    page.click("#upload-keep")
-    result_has("clash_report (2).txt")
-    page.wait_for_function("document.querySelector('#docs-table').innerText.includes('clash_report (2).txt')")
+    assert run_upload(page, "#upload-keep") == "done" and "clash_report (2).txt" in results()
+    assert "clash_report (2).txt" in page.inner_text("#docs-table")
     page.wait_for_selector("#upload-keep", state="hidden")
-    upload(XSS_DOC.replace("123.4", "345.6"))
-    result_has("待确认")
-    page.click("#upload-replace")
-    result_has("已替换")
+    assert upload(XSS_DOC.replace("123.4", "345.6")) == "asking"
+    assert run_upload(page, "#upload-replace") == "done" and "已替换" in results()
     for name in ("clash_report.txt", "clash_report (2).txt"):  # leave the shared index as it was
-        page.locator("#doc-pick input").click()
-        page.get_by_role("option", name=name, exact=True).click()
-        page.click("#remove-go")
-        page.wait_for_function(f"!document.querySelector('#docs-table').innerText.includes('{name}')")
+        remove_document(page, name)
 

@@ -24,7 +24,8 @@ from bot.table.models import KIND_LABELS, NOT_FOUND, Cell, Table, TableError, Ta
 from bot.table.rank import split_unit
 from bot.table.select import LEVELS, parse_years, region_label, select_indicators
 from bot.table.targets import TargetRow, TargetTable, target_table, target_years
-from bot.ui_render import esc, highlight, source_card
+from bot.ui import messages as msg
+from bot.ui.render import esc, highlight, source_card
 from ingest.models import Chunk, Fact
 from ingest.regions import Region
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from bot.service import QAService
-    from bot.ui import StartupState
+    from bot.ui.startup import StartupState
 
 log = logging.getLogger(__name__)
 
@@ -325,7 +326,7 @@ class TableHandlers:
             return self._empty(message_html(ui_message(exc), "error"))
         except Exception as exc:  # never a traceback in the tab
             log.exception("table failed")
-            return self._empty(message_html(f"生成表格时出错：{exc}", "error"))
+            return self._empty(message_html(msg.TABLE_FAILED.format(reason=msg.problem_text(exc)), "error"))
         state = table_state(table)
         stem = f"对比表-{uuid.uuid4().hex[:8]}"
         csv_path = write_csv(table.cells, self.tmp / f"{stem}.csv")
@@ -396,7 +397,8 @@ class TableHandlers:
             return message_html(ui_message(exc), "error"), empty, [], gr.update(), TARGET_HINT
         except Exception as exc:
             log.exception("targets failed")
-            return message_html(f"查询目标时出错：{exc}", "error"), empty, [], gr.update(), TARGET_HINT
+            return (message_html(msg.TARGETS_FAILED.format(reason=msg.problem_text(exc)), "error"), empty, [],
+                    gr.update(), TARGET_HINT)
         frame = target_frame(table)
         path = self.tmp / f"目标对照-{uuid.uuid4().hex[:8]}.csv"
         with path.open("w", encoding="utf-8-sig", newline="") as handle:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.ui import messages as msg
 from bot.verify.numbers import normalise
 
 log = logging.getLogger(__name__)
@@ -25,13 +26,15 @@ TYPE_LABELS: dict[str, str] = {
     "lookup": "数字查询", "status": "目标完成情况", "compare": "对比", "followup": "追问", "list": "列举",
     "summary": "概述", "masked_value": "隐去数字", "unanswerable": "无法回答",
 }
+ACCURACY = "准确率（%）"  # per question type, in percent as everywhere in the tab
+PER_TYPE_HEADERS = ["类型", "题数", "正确", ACCURACY]
 MASK_WORDS = ("隐去", "隐藏", "被隐", "未公开", "***", "**", "XX", "xx")
 
 
 @dataclass
 class EvalOutcome:
     metrics: list[list[object]]  # [指标, 数值]
-    per_type: list[dict[str, object]]  # {类型, 题数, 正确, 准确率}
+    per_type: list[dict[str, object]]  # {类型, 题数, 正确, 准确率（%）}
     failures: list[list[object]]  # [编号, 类型, 问题, 期望要点, 系统回答, 原因]
     total: int = 0
     source: str = "内置评分"
@@ -63,17 +66,19 @@ def load_items(path: Path) -> list[dict]:
     return items
 
 
-def judge(item: dict, answer_text: str, abstained: bool) -> bool:
+def judge(item: dict, answer_text: str, abstained: bool) -> tuple[bool, str]:
+    """(correct, why not: eval.metrics' English reason, shown through messages.eval_reason)."""
     kind = item.get("type", "lookup")
     text = normalise(answer_text)
     if kind == "unanswerable":
-        return abstained
+        return abstained, "" if abstained else "answered an unanswerable question"
     if kind == "masked_value":
-        return any(w in answer_text for w in MASK_WORDS)
-    facts = [normalise(str(f)) for f in item.get("key_facts") or []]
-    if not facts:
-        return not abstained
-    return not abstained and all(f in text for f in facts)
+        ok = any(w in answer_text for w in MASK_WORDS)
+        return ok, "" if ok else ("abstained on a masked figure" if abstained else "masked figure not reported")
+    if abstained:
+        return False, "false abstention"
+    missing = [str(f) for f in item.get("key_facts") or [] if normalise(str(f)) not in text]
+    return not missing, f"missing key facts: {', '.join(missing)}" if missing else ""
 
 
 def builtin_run(service, items: list[dict], progress: Progress | None = None) -> EvalOutcome:
@@ -91,9 +96,9 @@ def builtin_run(service, items: list[dict], progress: Progress | None = None) ->
             text, abstained = answer.answer, answer.abstained
         except Exception as exc:  # one bad question must not stop the run
             log.exception("eval item %s failed", item.get("id"))
-            text, abstained = f"出错：{exc}", False
+            text, abstained = f"出错：{msg.problem_text(exc)}", False
         latencies.append((time.perf_counter() - start) * 1000)
-        ok = judge(item, text, abstained)
+        ok, reason = judge(item, text, abstained)
         abstained_count += int(abstained)
         correct += int(ok)
         bucket = per_type.setdefault(item["type"], [0, 0])
@@ -101,7 +106,7 @@ def builtin_run(service, items: list[dict], progress: Progress | None = None) ->
         bucket[1] += int(ok)
         if not ok:
             failures.append([item["id"], type_label(item["type"]), item["question"], "、".join(item.get("key_facts") or [])
-                             or ("应拒答" if item["type"] == "unanswerable" else "—"), text, "要点不全或未按要求拒答"])
+                             or ("应拒答" if item["type"] == "unanswerable" else "—"), text, msg.eval_reason(reason)])
     if progress:
         progress(1.0, "完成")
     latencies.sort()
@@ -115,9 +120,13 @@ def builtin_run(service, items: list[dict], progress: Progress | None = None) ->
         ["平均耗时（毫秒）", round(sum(latencies) / total, 1) if total else 0],
         ["P95 耗时（毫秒）", round(p95, 1)],
     ]
-    rows = [{"类型": type_label(k), "题数": v[0], "正确": v[1], "准确率": round(v[1] / v[0], 3) if v[0] else 0.0}
+    rows = [{"类型": type_label(k), "题数": v[0], "正确": v[1], ACCURACY: percent(v[1] / v[0]) if v[0] else 0.0}
             for k, v in sorted(per_type.items())]
     return EvalOutcome(metrics, rows, failures, total)
+
+
+def percent(fraction: float) -> float:
+    return round(fraction * 100, 1)
 
 
 def _pct(value: float | None) -> str:
@@ -163,10 +172,10 @@ def harness_run(service, items: list[dict], progress: Progress | None = None) ->
         ["P50 耗时（毫秒）", _ms(overall.latency_p50_ms)],
         ["P95 耗时（毫秒）", _ms(overall.latency_p95_ms)],
     ]
-    per_type = [{"类型": type_label(t), "题数": s.n, "正确": round((s.accuracy or 0.0) * s.n), "准确率": s.accuracy or 0.0}
+    per_type = [{"类型": type_label(t), "题数": s.n, "正确": round((s.accuracy or 0.0) * s.n), ACCURACY: percent(s.accuracy or 0.0)}
                 for t, s in summarise_by_type(results).items()]
     failures = [[r.id, type_label(r.type), r.question, "、".join(r.key_facts) or ("应拒答" if r.type == "unanswerable" else "—"),
-                 r.answer, r.failure] for r in results if not r.accurate]
+                 r.answer, msg.eval_reason(r.failure)] for r in results if not r.accurate]
     return EvalOutcome(metrics, per_type, failures, len(items), source="评测框架（eval.metrics）")
 
 

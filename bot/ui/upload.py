@@ -8,6 +8,8 @@ from pathlib import Path, PurePosixPath
 
 from gradio.utils import get_upload_folder
 
+from bot.ui import messages as msg
+from bot.ui.render import esc
 from ingest.load import InputFile
 from ingest.models import IngestReport
 
@@ -52,7 +54,7 @@ def upload_inputs(paths: list[Path], existing: set[str], keep_both: bool) -> lis
 def outcome_row(name: str, doc: str, report: IngestReport) -> list[str]:
     """[文件, 结果, 说明] for one uploaded file."""
     if report.failed:
-        return [name, "失败", "；".join(f.error for f in report.failed)]
+        return [name, "失败", "；".join(msg.ingest_reason(f.error) for f in report.failed)]
     counts = f"{report.chunks} 个段落，{report.indicators} 条指标"
     if report.replaced:
         return [name, "已替换", f"同名文档已换成新内容：{counts}"]
@@ -75,3 +77,19 @@ def discard_uploads(paths: list[Path]) -> None:
                 resolved.parent.rmdir()
         except OSError as exc:
             log.warning("could not delete uploaded copy %s: %s", path, exc)
+
+
+RESULT_HEADERS = ["文件", "结果", "说明"]
+OUTCOMES = ("已添加", "已替换", "已跳过", "失败")
+
+
+def status_html(rows: list[list[str]], run: int, state: str) -> str:
+    """The line under 导入 that says an upload has finished ("done") or waits for 替换/保留 ("asking"),
+    with the counts. Its data-run changes with every upload: the page (and the tests) can tell that
+    this upload, not an earlier one, is over."""
+    if state == "asking":
+        text = msg.UPLOAD_ASKING.format(n=len(rows))
+    else:
+        counts = [f"{label} {sum(r[1] == label for r in rows)}" for label in OUTCOMES]
+        text = msg.UPLOAD_DONE.format(counts="，".join(counts))
+    return f'<div class="upload-status" data-state="{state}" data-run="{run}">{esc(text)}</div>'

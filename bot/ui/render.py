@@ -10,10 +10,16 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from bot.models import Answer, Citation
+from bot.ui import messages as msg
 from bot.verify.numbers import normalise
 from ingest.models import Chunk
+from ingest.terms import canonical_indicator
+
+if TYPE_CHECKING:
+    from bot.ui.conversation import Scope
 
 CITE_PREFIX = "#cite-"
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -44,26 +50,86 @@ def cite_href(answer_no: int, n: int) -> str:
     return f"{CITE_PREFIX}{answer_no}-{n}"
 
 
-def answer_markdown(answer: Answer, answer_no: int) -> str:
-    """The chat message for an answer: escaped text whose [n] markers are links to the source panel."""
+def _cite_links(answer: Answer, answer_no: int) -> str:
+    """来源: each document once, after the [n] links of its passages (with the section when one passage)."""
+    by_doc: dict[str, list[Citation]] = {}
+    for c in answer.citations:
+        by_doc.setdefault(c.doc, []).append(c)
+    groups = []
+    for cites in by_doc.values():
+        first = cites[0]
+        marks = " ".join(f"[\\[{c.n}\\]]({cite_href(answer_no, c.n)})" for c in cites)
+        section = f" · {md_escape(first.section)}" if len(cites) == 1 and first.section else ""
+        groups.append(f"{marks} {md_escape(first.title or first.doc)}{section}")
+    return "；".join(groups)
+
+
+def scope_markdown(scope: Scope | None, abstained: bool) -> str:
+    """The filters and the carried-over region of an answer, as a quote block above it; when nothing
+    was found under them, says so (the retry button below the chat asks without them)."""
+    if scope is None:
+        return ""
+    lines = []
+    filters = scope_filters(scope)
+    if filters:
+        lines.append(msg.SCOPE_FILTERS.format(filters=filters))
+    if scope.carried:
+        lines.append(msg.SCOPE_CARRIED.format(regions="、".join(scope.carried)))
+    if not lines:
+        return ""
+    if abstained:
+        lines.append(msg.NOTHING_UNDER_SCOPE)
+    return "".join(f"> {md_escape(line)}\n>\n" for line in lines).rstrip(">\n") + "\n\n"
+
+
+def scope_filters(scope: Scope) -> str:
+    """"地区 冠县 · 年份 2021年 · 类型 政府工作报告" for the filters set, else ""."""
+    parts = []
+    if scope.region:
+        parts.append(f"地区 {scope.region_label or scope.region}")
+    if scope.year is not None:
+        parts.append(f"年份 {scope.year}年")
+    if scope.kind:
+        parts.append(f"类型 {scope.kind}")
+    return " · ".join(parts)
+
+
+def answer_markdown(answer: Answer, answer_no: int, scope: Scope | None = None) -> str:
+    """The chat message for an answer: the scope it was found under (when given: it replaces the
+    chain's own note in the text), then the escaped text whose [n] markers are links to the source
+    panel, then the sources, one line part per document."""
+    body = strip_scope_notes(answer.answer) if scope is not None else answer.answer
     known = {c.n for c in answer.citations}
     parts: list[str] = []
     last = 0
-    for match in _MARKER.finditer(answer.answer):
-        parts.append(md_escape(answer.answer[last : match.start()]))
+    for match in _MARKER.finditer(body):
+        parts.append(md_escape(body[last : match.start()]))
         n = int(match.group(1))
         if n in known:
             parts.append(f"[\\[{n}\\]]({cite_href(answer_no, n)})")
         else:
             parts.append(md_escape(match.group(0)))
         last = match.end()
-    parts.append(md_escape(answer.answer[last:]))
-    text = "".join(parts)
+    parts.append(md_escape(body[last:]))
+    text = scope_markdown(scope, answer.abstained) + "".join(parts)
     if answer.citations:
-        links = " ".join(f"[\\[{c.n}\\] {md_escape(c.title or c.doc)}]({cite_href(answer_no, c.n)})"
-                         for c in answer.citations)
-        text += f"\n\n来源：{links}"
+        text += f"\n\n来源：{_cite_links(answer, answer_no)}"
     return text
+
+
+# the notes bot.chain puts before an answer's text about its scope (see AnswerChain._scope_note)
+_CHAIN_FILTER_NOTE = re.compile(r"^在筛选条件“[^”\n]*”下：", re.M)
+_CHAIN_CARRIED_NOTE = re.compile(r"^（沿用上文的地区：([^）\n]*)）", re.M)
+
+
+def carried_regions(text: str) -> list[str]:
+    """The regions the chain says it carried over from the conversation."""
+    match = _CHAIN_CARRIED_NOTE.search(text)
+    return [r for r in match.group(1).split("、") if r] if match else []
+
+
+def strip_scope_notes(text: str) -> str:
+    return _CHAIN_CARRIED_NOTE.sub("", _CHAIN_FILTER_NOTE.sub("", text))
 
 
 def _where(c: Citation | Chunk) -> str:
@@ -150,6 +216,25 @@ def table_html(headers: list[str], rows: Iterable[Iterable[object]], empty: str 
     return f'<table class="govqa-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+_KEY_COLUMNS = ("地区", "年份", "指标")
+_MISSING = ("", "—", "-", "报告未给出", "未找到", "未提及")
+
+
+def cited_column(row: dict[str, str], value_keys: list[str]) -> int | None:
+    """The column of a comparison row its citation marks go on: the first figure the row has (数值
+    before 增速 …), never a missing cell."""
+    for i, key in enumerate(value_keys):
+        if key not in _KEY_COLUMNS and str(row.get(key, "")).strip() not in _MISSING:
+            return i
+    return None
+
+
+def table_indicator(name: str) -> str:
+    """One name per indicator in a comparison ("生产总值", "2022年地区生产总值" -> 地区生产总值)."""
+    bare = re.sub(r"^\d{4}年", "", name.strip())
+    return canonical_indicator(bare) or bare
+
+
 def compare_html(answer: Answer, chunks: dict[str, Chunk]) -> str:
     """The comparison result: a table with a citation per cell (or the answer text), then the sources."""
     by_n = {c.n: c for c in answer.citations}
@@ -162,13 +247,16 @@ def compare_html(answer: Answer, chunks: dict[str, Chunk]) -> str:
             ns = [int(n) for n in _MARKER.findall(row.get("出处", ""))]
             marks = "".join(f'<sup class="cell-cite">[{n}]</sup>' for n in ns)
             cite = "<br>".join(
-                f'[{n}] {esc(by_n[n].doc)}<span class="src-meta"> · {esc(by_n[n].section or _where(by_n[n]))}</span>'
+                f'[{n}] {esc(by_n[n].title or by_n[n].doc)}'
+                f'<span class="src-meta"> · {esc(by_n[n].section or _where(by_n[n]))}</span>'
                 if n in by_n else esc(f"[{n}]")
                 for n in ns
             ) or "—"
-            cells = [esc(row.get(k, "")) for k in value_keys]
-            if cells:
-                cells[-1] += marks
+            shown = {**row, "指标": table_indicator(row["指标"])} if "指标" in row else row
+            cells = [esc(shown.get(k, "")) for k in value_keys]
+            target = cited_column(row, value_keys)
+            if target is not None:
+                cells[target] += marks
             rows.append(cells + [cite])
         parts.append(table_html(value_keys + ["出处"], rows))
     else:
@@ -218,6 +306,8 @@ CSS = """
 .ingest-status.error { background: #fff1f0; }
 .ingest-status progress { width: 200px; vertical-align: middle; }
 #chat a[href^="#cite-"] { text-decoration: none; font-weight: 600; }
+.upload-status { padding: 4px 2px; color: var(--body-text-color-subdued); }
+.confirm-remove { padding: 8px 10px; border-radius: 6px; background: #fff7e6; border: 1px solid #ffd591; }
 .table-error { padding: 8px 10px; border-radius: 6px; background: #fff1f0; color: #a8071a; }
 """
 
@@ -239,5 +329,15 @@ document.addEventListener("click", function (event) {
   box.dispatchEvent(new Event("input", { bubbles: true }));
   setTimeout(function () { button.click(); }, 30);
 }, true);
+// gradio 6 titles its toasts with the English message type ("Error"), not with gr.Error's title:
+// put the Chinese word in its place
+var TOAST_TITLES = {Error: "错误", Warning: "注意", Info: "提示", Success: "完成"};
+new MutationObserver(function () {
+  document.querySelectorAll(".toast-title").forEach(function (title) {
+    var text = title.firstChild;
+    var zh = text && text.nodeType === 3 ? TOAST_TITLES[text.nodeValue.trim()] : null;
+    if (zh) { text.nodeValue = zh + " "; }
+  });
+}).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 </script>
 """
