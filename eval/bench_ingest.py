@@ -1,24 +1,38 @@
 """Ingest benchmark: the full pipeline against the bare embedder on exactly the same texts.
 
     python eval/bench_ingest.py [--docs DIR ...] [--out bench.json] [--index DIR]
+    python eval/bench_ingest.py --docs DIR --compare workers=1,batch=16 workers=2,batch=16 [--rounds 3]
 
-In one process: (1) load, clean and chunk every document as the pipeline does and embed exactly
-the texts it embeds (`ingest.pipeline.embedding_text`, same batch size) with the bare embedder;
-(2) run `ingest_paths` into a fresh index (model load, jieba, BM25, Chroma and SQLite writes
-included). Prints a markdown table; --out writes the numbers as JSON.
+One trial, in one process: (1) the pipeline's first pass (`ingest_paths(defer_vectors=True)`: load,
+clean, chunk, facts, records, tokens, SQLite) into a fresh index — from then on BM25 finds every
+document; (2) the bare embedder on the first half of exactly the texts the second pass embeds
+(`ingest.dense.embedding_text` of the stored chunks, same batch size); (3) the second pass
+(`embed_pending`: embedding, Chroma, SQLite); (4) the bare embedder on the second half. The bare
+halves bracket the embedding pass, so load drifting on a shared machine hits both alike. Time is
+also split by stage (wall time inside each function, whichever thread runs it; nested stages are
+included in their callers). No embedding cache is used.
+
+--compare runs each configuration (Settings fields: workers = embed_workers, batch = embed_batch,
+threads = embed_threads) in its own process, `--rounds` times, in alternating order, and reports
+medians: the machine is shared, so only interleaved runs compare fairly.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
 import resource
 import shutil
+import statistics
+import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,10 +40,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.settings import Settings  # noqa: E402
-from ingest.embed import make_embedder  # noqa: E402
-from ingest.load import LoadError, iter_input_files  # noqa: E402
-from ingest.pipeline import Overrides, embedding_text, ingest_paths, prepare  # noqa: E402
-from ingest.store import open_store  # noqa: E402
+
+_FIELDS = {"workers": "embed_workers", "batch": "embed_batch", "threads": "embed_threads"}
 
 
 def peak_rss_mib() -> float:
@@ -41,72 +53,160 @@ def dir_size_mib(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / (1024 * 1024)
 
 
-def bench(doc_dirs: list[Path], index_dir: Path, settings: Settings, bracket: bool = True) -> dict:
-    files = iter_input_files(doc_dirs)
-    max_bytes = settings.max_file_mb * 1024 * 1024
-    started = time.perf_counter()
-    prepared = []
-    for path in files:
-        try:
-            prepared.append(prepare(path, Overrides(), settings.chunk_min, settings.chunk_max,
-                                    settings.chunk_overlap, max_bytes))
-        except LoadError:
-            continue
-    prepare_s = time.perf_counter() - started
-    texts = [embedding_text(c) for doc in prepared for c in doc.chunks]
+class StageTimer:
+    """Wall time spent inside chosen functions, summed over calls and threads."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._undo: list[Callable[[], None]] = []
+
+    def wrap(self, owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                with self._lock:
+                    self.seconds[label] = self.seconds.get(label, 0.0) + time.perf_counter() - start
+                    self.calls[label] = self.calls.get(label, 0) + 1
+
+        setattr(owner, name, timed)
+        self.seconds.setdefault(label, 0.0)  # report in the order the stages were declared
+        self._undo.append(lambda: setattr(owner, name, original))
+
+    def restore(self) -> None:
+        while self._undo:
+            self._undo.pop()()
+
+
+def pipeline_stages() -> StageTimer:
+    """Timers on the ingest stages (module attributes are looked up at call time, so wrapping the
+    name a module calls through is enough)."""
+    from ingest import dense, pipeline
+    from ingest.store import IndexStore
+
+    timer = StageTimer()
+    for owner, name, label in (
+        (pipeline, "prepare", "prepare (load, clean, meta, chunk)"),
+        (pipeline, "facts_of_chunks", "facts"),
+        (pipeline, "extract_indicators", "indicator records"),
+        (pipeline, "tokenize", "tokenise (jieba)"),
+        (IndexStore, "add_document", "SQLite: add document (lexical)"),
+        (IndexStore, "lexical", "BM25 index build"),
+        (IndexStore, "embed_passages", "embedder"),
+        (dense, "embedding_text", "embedding text"),
+        (IndexStore, "attach_vectors", "attach vectors (Chroma + SQLite)"),
+        (IndexStore, "_chroma_upsert", "… of which Chroma upsert"),
+    ):
+        timer.wrap(owner, name, label)
+    return timer
+
+
+def lexically_found(index_dir: Path, store_settings: Settings) -> tuple[int, int]:
+    """Hook for "time to lexical-searchable": a fresh reader of the index (another IndexStore, as a
+    second process would open it) looks up each document's longest chunk with BM25 alone.
+    Returns (documents whose top BM25 hit is one of their own chunks, documents)."""
+    from ingest.lexical import tokenize
+    from ingest.store import IndexStore
+
+    reader = IndexStore(index_dir, store_settings.embedder)
+    try:
+        lexical, rows = reader.lexical()
+        docs = reader.list_docs()
+        found = 0
+        for info in docs:
+            chunk = max(reader.chunks_of(info.doc), key=lambda c: len(c.text))
+            scores = lexical.scores(tokenize(chunk.text))
+            found += int(rows.doc[int(scores.argmax())] == info.doc) if len(scores) else 0
+        return found, len(docs)
+    finally:
+        reader.close()
+
+
+def bench(doc_dirs: list[Path], index_dir: Path, settings: Settings, builder: Callable | None = None) -> dict:
+    """One cold trial (see the module docstring). `builder(store, defer_vectors=True)` runs the first
+    pass when the default (ingest_paths over doc_dirs) is not how the index is built."""
+    from ingest.dense import embed_pending, embedding_text
+    from ingest.embed import make_embedder
+    from ingest.pipeline import ingest_paths
+    from ingest.store import open_store
+
+    store_settings = settings.model_copy(update={"index_dir": index_dir, "embed_cache": None})
+    batch = settings.embed_batch
+    timer = pipeline_stages()
+    try:
+        store = open_store(store_settings)
+        load_start = time.perf_counter()
+        _ = store.embedder  # model load and fingerprint: reported apart, as bench.py does
+        model_load_s = time.perf_counter() - load_start
+
+        start = time.perf_counter()
+        if builder is None:
+            report = ingest_paths(doc_dirs, store, None, settings.chunk_min, settings.chunk_max,
+                                  settings.chunk_overlap, batch, defer_vectors=True, **settings.load_limits())
+            failed = [f.model_dump() for f in report.failed]
+        else:
+            failed = [f.model_dump() for f in builder(store, defer_vectors=True)]
+        lexical_s = time.perf_counter() - start
+        found, docs = lexically_found(index_dir, store_settings)
+        pending = store.pending_vectors()
+        texts = [embedding_text(c) for doc, _ in pending for c in store.chunks_of(doc)]
+        doc_chars = sum(d.chars for d in store.list_docs())
+
+        bare = make_embedder(settings.embedder, settings.embed_base_url, settings.embed_api_key, batch,
+                             settings.embed_threads, settings.omp_wait_policy, settings.embed_workers)
+        bare.passages(texts[:1])  # warm-up: first-call allocations are not throughput
+        half = len(texts) // 2
+
+        def bare_run(part: list[str]) -> float:
+            bare_start = time.perf_counter()
+            for i in range(0, len(part), batch):
+                bare.passages(part[i : i + batch])
+            return time.perf_counter() - bare_start
+
+        bare_first = bare_run(texts[:half])
+        vectors_start = time.perf_counter()
+        _, vector_failures = embed_pending(store, batch)
+        vectors_s = time.perf_counter() - vectors_start
+        bare_second = bare_run(texts[half:])
+        chunks = store.chunk_count()
+        store.close()
+    finally:
+        timer.restore()
+
     embedded_chars = sum(len(t) for t in texts)
-    doc_chars = sum(doc.chars for doc in prepared)
-
-    load_start = time.perf_counter()
-    embedder = make_embedder(settings.embedder, settings.embed_base_url, settings.embed_api_key, settings.embed_batch)
-    model_load_s = time.perf_counter() - load_start
-    embedder.passages(texts[:1])  # warm-up: first-call allocations are not throughput
-
-    def bare_run() -> float:
-        bare_start = time.perf_counter()
-        for start in range(0, len(texts), settings.embed_batch):
-            embedder.passages(texts[start : start + settings.embed_batch])
-        return time.perf_counter() - bare_start
-
-    bare_before = bare_run()
-    rss_after_bare = peak_rss_mib()
-
-    store_settings = settings.model_copy(update={"index_dir": index_dir})
-    pipe_start = time.perf_counter()
-    store = open_store(store_settings)
-    report = ingest_paths(doc_dirs, store, None, settings.chunk_min, settings.chunk_max, settings.chunk_overlap,
-                          settings.embed_batch, max_bytes)
-    store.close()
-    pipeline_s = time.perf_counter() - pipe_start
-    # the bare run again after the pipeline: on a shared machine the load drifts, and the mean of
-    # a run before and one after brackets the pipeline run fairly
-    bare_after = bare_run() if bracket else bare_before
-    bare_s = (bare_before + bare_after) / 2
-
-    per_doc = {doc.meta.doc: len(doc.chunks) for doc in prepared}
+    bare_s = bare_first + bare_second
+    pipeline_s = lexical_s + vectors_s
     return {
-        "docs": len(prepared),
-        "failed": [f.model_dump() for f in report.failed],
+        "docs": docs,
+        "failed": failed + [{"path": d, "error": e} for d, e in vector_failures],
         "doc_chars": doc_chars,
         "embedded_chars": embedded_chars,
-        "chunks": len(texts),
-        "chunks_ingested": report.chunks,
-        "chunks_per_doc": per_doc,
-        "prepare_s": round(prepare_s, 3),
+        "chunks": chunks,
         "model_load_s": round(model_load_s, 3),
-        "bare_embed_s": round(bare_s, 3),
-        "bare_embed_s_runs": [round(bare_before, 3), round(bare_after, 3)],
-        "bare_chars_per_s": round(embedded_chars / bare_s, 1),
-        "pipeline_s": round(pipeline_s, 3),
-        "pipeline_chars_per_s": round(embedded_chars / pipeline_s, 1),
+        "lexical_s": round(lexical_s, 2),
+        "lexical_found": found,
+        "vectors_s": round(vectors_s, 2),
+        "pipeline_s": round(pipeline_s, 2),
         "pipeline_doc_chars_per_s": round(doc_chars / pipeline_s, 1),
-        "pipeline_chunks_per_s": round(report.chunks / pipeline_s, 2),
+        "pipeline_chars_per_s": round(embedded_chars / pipeline_s, 1),
+        "pipeline_chunks_per_s": round(chunks / pipeline_s, 2),
+        "bare_embed_s": round(bare_s, 2),
+        "bare_embed_s_halves": [round(bare_first, 2), round(bare_second, 2)],
+        "bare_chars_per_s": round(embedded_chars / bare_s, 1),
         "pipeline_vs_bare": round(bare_s / pipeline_s, 3),
-        "peak_rss_mib_after_bare": round(rss_after_bare, 1),
+        "stages_s": {k: round(v, 2) for k, v in timer.seconds.items()},
         "peak_rss_mib": round(peak_rss_mib(), 1),
         "index_mib": round(dir_size_mib(index_dir), 2),
         "embedder": settings.embedder,
-        "batch": settings.embed_batch,
+        "batch": batch,
+        "workers": getattr(bare, "passage_workers", 1),
+        "threads": settings.embed_threads,
         "cpus": os.cpu_count(),
         "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
@@ -117,19 +217,74 @@ def markdown(name: str, r: dict) -> str:
     rows = [
         ("documents / chunks", f"{r['docs']} / {r['chunks']}"),
         ("document chars / embedded chars", f"{r['doc_chars']:,} / {r['embedded_chars']:,}"),
-        ("bare embedder (mean of runs)", f"{r['bare_embed_s']:.1f} s {r['bare_embed_s_runs']}, "
-                                         f"{r['bare_chars_per_s']:,.0f} chars/s"),
-        ("full ingest (`ingest_paths`)", f"{r['pipeline_s']:.1f} s, {r['pipeline_chars_per_s']:,.0f} chars/s, "
-                                        f"{r['pipeline_chunks_per_s']:.2f} chunks/s"),
+        ("bare embedder (two halves)", f"{r['bare_embed_s']:.1f} s {r['bare_embed_s_halves']}, "
+                                       f"{r['bare_chars_per_s']:,.0f} embedded chars/s"),
+        ("full ingest, cold", f"{r['pipeline_s']:.1f} s: {r['pipeline_doc_chars_per_s']:,.0f} document chars/s, "
+                              f"{r['pipeline_chars_per_s']:,.0f} embedded chars/s, {r['pipeline_chunks_per_s']:.2f} chunks/s"),
         ("ingest / bare throughput", f"{100 * r['pipeline_vs_bare']:.1f} %"),
-        ("model load (not in bare)", f"{r['model_load_s']:.2f} s"),
+        ("lexical-searchable after", f"{r['lexical_s']:.1f} s (BM25 finds {r['lexical_found']}/{r['docs']} "
+                                     "documents by their longest chunk)"),
+        ("model load (not in the above)", f"{r['model_load_s']:.2f} s"),
         ("peak RSS", f"{r['peak_rss_mib']:.0f} MiB"),
         ("index on disk", f"{r['index_mib']:.1f} MiB"),
         ("load average at end (1 min)", f"{r['load_avg_1m_at_end']}"),
     ]
-    lines = [f"### {name} — embedder `{r['embedder']}`, batch {r['batch']}, {r['cpus']} CPUs", "",
-             "| measure | value |", "|---|---|"]
+    lines = [f"### {name} — `{r['embedder']}`, batch {r['batch']}, {r['workers']} passage worker(s), "
+             f"{r['cpus']} CPUs", "", "| measure | value |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in rows]
+    lines += ["", "| stage (wall s, nested stages inside their callers) | s |", "|---|---|"]
+    lines += [f"| {k} | {v:.2f} |" for k, v in r["stages_s"].items()]
+    return "\n".join(lines)
+
+
+def parse_config(text: str) -> dict[str, int]:
+    """'workers=2,batch=16' -> Settings fields."""
+    out: dict[str, int] = {}
+    for part in filter(None, text.split(",")):
+        key, _, value = part.partition("=")
+        if key not in _FIELDS or not value.isdigit():
+            raise argparse.ArgumentTypeError(f"{part!r}: use {', '.join(_FIELDS)}=N")
+        out[_FIELDS[key]] = int(value)
+    return out
+
+
+def trial(doc_dirs: list[Path], config: str) -> dict:
+    """One cold trial in a fresh process (the engine's thread layout is fixed when it loads)."""
+    with tempfile.TemporaryDirectory(prefix="govqa-bench-ingest-") as tmp:
+        out = Path(tmp) / "result.json"
+        args = [sys.executable, str(Path(__file__).resolve()), "--trial", config, "--out", str(out),
+                "--index", str(Path(tmp) / "index")]
+        for d in doc_dirs:
+            args += ["--docs", str(d)]
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+def compare(doc_dirs: list[Path], configs: list[str], rounds: int) -> str:
+    results: dict[str, list[dict]] = {c: [] for c in configs}
+    for r in range(rounds):
+        for config in configs if r % 2 == 0 else configs[::-1]:
+            result = trial(doc_dirs, config)
+            results[config].append(result)
+            print(f"[round {r + 1}] {config}: {result['pipeline_doc_chars_per_s']:,.0f} doc chars/s, bare "
+                  f"{result['bare_chars_per_s']:,.0f} embedded chars/s, load {result['load_avg_1m_at_end']}",
+                  file=sys.stderr, flush=True)
+    first = results[configs[0]][0]
+    lines = [f"{first['docs']} documents, {first['doc_chars']:,} document chars, {first['chunks']} chunks; "
+             f"{rounds} rounds, alternating order; medians (min–max).", "",
+             "| configuration | embedded chars | ingest s | ingest doc chars/s | ingest embedded chars/s | "
+             "bare embedder chars/s | ingest / bare | lexical-searchable s | load avg |",
+             "|---|---|---|---|---|---|---|---|---|"]
+
+    def cell(values: list[float], fmt: str = ",.0f") -> str:
+        return f"{statistics.median(values):{fmt}} ({min(values):{fmt}}–{max(values):{fmt}})"
+
+    for config, runs in results.items():
+        lines.append(
+            f"| {config} | {runs[0]['embedded_chars']:,} | {cell([x['pipeline_s'] for x in runs], '.1f')} | "
+            f"{cell([x['pipeline_doc_chars_per_s'] for x in runs])} | {cell([x['pipeline_chars_per_s'] for x in runs])} | "
+            f"{cell([x['bare_chars_per_s'] for x in runs])} | {cell([100 * x['pipeline_vs_bare'] for x in runs], '.0f')} % | "
+            f"{cell([x['lexical_s'] for x in runs], '.1f')} | {cell([x['load_avg_1m_at_end'] for x in runs], '.1f')} |")
     return "\n".join(lines)
 
 
@@ -139,17 +294,27 @@ def main(argv: list[str] | None = None) -> int:
                         help="folder or file of reports (repeatable; default data/samples)")
     parser.add_argument("--out", type=Path, help="write the numbers as JSON here")
     parser.add_argument("--index", type=Path, help="index directory to build (default: a temp dir, removed)")
-    parser.add_argument("--no-bracket", action="store_true",
-                        help="measure the bare embedder only before the pipeline (not before and after)")
+    parser.add_argument("--compare", nargs="+", metavar="CONFIG", type=str,
+                        help="configurations to run interleaved, e.g. workers=1,batch=16 workers=2,batch=16")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--trial", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     doc_dirs = args.docs or [ROOT / "data" / "samples"]
-    settings = Settings()
+    if args.compare:
+        for config in args.compare:
+            parse_config(config)
+        text = compare(doc_dirs, args.compare, args.rounds)
+        print(text)
+        if args.out:
+            args.out.write_text(text + "\n", encoding="utf-8")
+        return 0
+    settings = Settings(**parse_config(args.trial or ""))
     index_dir = args.index or Path(tempfile.mkdtemp(prefix="govqa-bench-"))
     if args.index and args.index.exists():
         parser.error(f"{args.index} exists; give a new directory")
     try:
-        result = bench(doc_dirs, index_dir, settings, bracket=not args.no_bracket)
+        result = bench(doc_dirs, index_dir, settings)
     finally:
         if not args.index:
             shutil.rmtree(index_dir, ignore_errors=True)

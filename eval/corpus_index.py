@@ -20,7 +20,7 @@ from pathlib import Path
 from bot.settings import Settings, load_settings
 from ingest.models import FileError
 from ingest.pipeline import Overrides, ingest_paths
-from ingest.store import open_store
+from ingest.store import IndexStore, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 _NAMED_ELSEWHERE = re.compile(r"^(\S+?)\s*\(named only in URL")
@@ -71,20 +71,24 @@ def main(argv: list[str] | None = None) -> int:
     return 2 if failed else 0
 
 
-def build_index(files: list[Path], corpus: Path, settings: Settings) -> list[FileError]:
-    """Ingest `files` into the index of `settings`; the per-file failures."""
+def build_index(files: list[Path], corpus: Path, settings: Settings, store: IndexStore | None = None,
+                defer_vectors: bool = False) -> list[FileError]:
+    """Ingest `files` into the index of `settings` (or into `store`, left open); the per-file failures.
+    With defer_vectors the documents are left lexical-only, their vectors pending (ingest.dense)."""
     overrides = region_overrides(corpus / "sources.tsv")
-    store = open_store(settings)
+    own = store is None
+    store = open_store(settings) if store is None else store
     plain = [p for p in files if p.name not in overrides]
     report = ingest_paths(plain, store, None, settings.chunk_min, settings.chunk_max, settings.chunk_overlap,
-                          settings.embed_batch, **settings.load_limits())
+                          settings.embed_batch, defer_vectors=defer_vectors, **settings.load_limits())
     failed = list(report.failed)
     for path in (p for p in files if p.name in overrides):
         extra = ingest_paths([path], store, Overrides(region=overrides[path.name]), settings.chunk_min,
                              settings.chunk_max, settings.chunk_overlap, settings.embed_batch,
-                             **settings.load_limits())
+                             defer_vectors=defer_vectors, **settings.load_limits())
         failed.extend(extra.failed)
-    store.close()
+    if own:
+        store.close()
     return failed
 
 

@@ -28,9 +28,11 @@ Progress = Callable[[float, str], None]  # (fraction done 0..1, message)
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """What the dense model sees: the chunk with its region/year/kind/section as context."""
+    """What the dense model sees: the chunk with its region/year/kind as context. The section path is
+    left out: it cost 5.6% of the corpus's tokens and no recall (corpus set recall@5 91.5% with it,
+    92.5% without; without any context line 87.8%). BM25 still reads the section (lexical_text)."""
     year = f"{chunk.year}年" if chunk.year else ""
-    return f"{chunk.region}{year}{chunk.kind}｜{chunk.section}\n{chunk.text}"
+    return f"{chunk.region}{year}{chunk.kind}\n{chunk.text}"
 
 
 def embed_chunks(store: IndexStore, chunks: list[Chunk], batch: int,

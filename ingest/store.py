@@ -1078,7 +1078,7 @@ def open_store(settings, with_embedder: bool = True, strict: bool = True) -> Ind
 
     def factory():
         return make_embedder(settings.embedder, settings.embed_base_url, settings.embed_api_key, settings.embed_batch,
-                             settings.embed_threads, settings.omp_wait_policy)
+                             settings.embed_threads, settings.omp_wait_policy, settings.embed_workers)
 
     return IndexStore(
         settings.index_dir,

