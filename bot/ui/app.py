@@ -331,9 +331,10 @@ def build_app(service: QAService, settings: Settings, startup: StartupState | No
         # the pickers an upload or a removal refreshes, in the order of App.filter_updates
         pickers = [chat.region, chat.year, chat.kind, indicators.region, docs.pick, compare.regions, compare.within,
                    compare.years, indicators.target_year]
+        uploaded = [docs.upload_result, docs.table, status, docs.upload_status, *pickers, *docs.upload_after]
         for button, handler in docs.upload_buttons:
-            button.click(handler, docs.upload_inputs, [docs.upload_result, docs.table, status, docs.upload_status, *pickers, *docs.upload_after],
-                         concurrency_limit=1, concurrency_id="upload", **UNDOCUMENTED)
+            button.click(handler, docs.upload_inputs, uploaded, concurrency_limit=1, concurrency_id="upload",
+                         **UNDOCUMENTED)
         docs.remove_yes.click(app.remove, docs.remove_pending,
                               [docs.remove_out, docs.table, status, *pickers, docs.remove_ask, docs.remove_pending],
                               concurrency_limit=1, **UNDOCUMENTED)
